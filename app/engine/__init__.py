@@ -1,0 +1,1 @@
+"""BPMN engine integration (SpiffWorkflow)."""

@@ -1,0 +1,593 @@
+"""Running process instances: the only code that touches BpmnWorkflow objects.
+
+Every public function is one database transaction: load the instance (its state and the
+version's cached spec), act, run engine steps, project the inbox, timers, message
+subscriptions and external calls, save with the optimistic lock, commit. Two people
+completing one task at once: the second save finds a newer lock version and gets Conflict.
+"""
+import logging
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from app import jobs
+from app.engine import registry, specs
+from app.engine.calendar import now as calendar_now
+from app.engine.scripting import RestrictedEnvironment, WuyeScriptEngine
+from app.extensions import db
+from app.models import (HumanTask, InstanceEvent, MessageSubscription, ProcessInstance, ProcessModel,
+                        ProcessModelVersion, ServiceCall)
+from app.models.base import utcnow
+from app.roles import role_for_lane
+from app.services.errors import Conflict, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = ("running", "waiting", "error", "suspended")
+
+
+class EngineError(ServiceError):
+    status = 422
+    code = "engine_error"
+
+
+# ---------------------------------------------------------------- loading and saving
+
+def script_helpers() -> dict:
+    from app.engine.calendar import script_helpers as calendar_helpers
+    return calendar_helpers()
+
+
+def _script_engine(instance: ProcessInstance) -> WuyeScriptEngine:
+    def call_inline(task, operation_name, params):
+        op = registry.get_operator(operation_name)
+        if op is None:
+            raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
+        ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
+                                       instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
+        with db.session.begin_nested():  # a failing operator leaves nothing half-applied
+            return op.func(ctx, **params) or {}
+
+    return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=call_inline)
+
+
+def _load(instance: ProcessInstance) -> BpmnWorkflow:
+    state = dict(instance.state)
+    state.update(specs.cached_spec_json(instance.version_id, instance.version.checksum))
+    state.setdefault("serializer_version", instance.serializer_version)
+    wf = specs.serializer.from_dict(state)
+    wf.script_engine = _script_engine(instance)
+    return wf
+
+
+def _dump(wf: BpmnWorkflow) -> dict:
+    state = specs.serializer.to_dict(wf)
+    state.pop("spec", None)
+    state.pop("subprocess_specs", None)
+    return state
+
+
+def _event(instance, kind, *, task=None, actor=None, on_behalf_of=None, data=None, message=""):
+    db.session.add(InstanceEvent(
+        instance_id=instance.id, kind=kind, actor_id=getattr(actor, "id", None),
+        on_behalf_of_id=getattr(on_behalf_of, "id", None),
+        task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
+        task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
+        data=data, message=message or ""))
+
+
+def _step(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    """Run engine steps, recording timers and messages that fired; a failing script or
+    operator puts the instance in error with its task and message."""
+
+    def did_complete(task):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            _event(instance, "timer_fired", task=task)
+
+    try:
+        wf.refresh_timers()
+        wf.do_engine_steps(did_complete_task=did_complete)
+    except WorkflowException as e:
+        task = getattr(e, "task", None)
+        name = (task.task_spec.bpmn_name or task.task_spec.bpmn_id) if task is not None else ""
+        instance.status = "error"
+        instance.incident = str(e)
+        instance.incident_task = name
+        _event(instance, "incident", task=task, message=str(e))
+
+
+def _task_properties(task) -> dict:
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def _timer_deadline(value) -> datetime | None:
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _due_for(task, wf: BpmnWorkflow) -> datetime | None:
+    """A user task's due time: its `due` property, else a boundary timer on it."""
+    due = _task_properties(task).get("due")
+    if due:
+        try:
+            value = wf.script_engine.evaluate(task, due)
+            return _timer_deadline(value)
+        except Exception:  # a bad due expression must not block the case; the linter reports it
+            log.warning("due expression %r failed on %s", due, task.task_spec.bpmn_id)
+    deadlines = []
+    for waiting in wf.event_manager.tasks.values():
+        if waiting.parent is task.parent and isinstance(waiting.task_spec.event_definition, TimerEventDefinition):
+            deadlines.append(_timer_deadline(waiting.task_spec.event_definition.details(waiting).value))
+    deadlines = [d for d in deadlines if d]
+    return min(deadlines) if deadlines else None
+
+
+def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    """Keep the inbox, timer due time, message subscriptions and external calls in step."""
+    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = {row.task_uuid: row for row in db.session.scalars(
+        db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    for task_uuid, row in open_rows.items():
+        if task_uuid not in ready:
+            row.status = "cancelled"  # e.g. an interrupting boundary timer took the token
+            row.completed_at = utcnow()
+    for task_uuid, task in ready.items():
+        if task_uuid in open_rows:
+            continue
+        lane = task.task_spec.lane or ""
+        db.session.add(HumanTask(
+            instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
+            role=role_for_lane(lane) or lane, form_key=_task_properties(task).get("formKey", ""),
+            title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
+            community_id=instance.community_id, street_office_id=instance.street_office_id,
+            bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf)))
+
+    waiting = wf.waiting_events()
+    deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
+                 for t in wf.event_manager.tasks.values()
+                 if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    deadlines = [d for d in deadlines if d]
+    instance.next_timer_at = min(deadlines) if deadlines else None
+
+    db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    for name in sorted({e.name for e in waiting if e.event_type == "MessageEventDefinition"}):
+        db.session.add(MessageSubscription(instance_id=instance.id, message_name=name,
+                                           correlation_key=instance.business_key))
+
+    for task in wf.get_tasks(state=TaskState.STARTED):
+        call = task._get_internal_data(specs.EXTERNAL_CALL)
+        if not call or call.get("queued"):
+            continue
+        op = registry.get_operator(call["operator"])
+        row = ServiceCall(instance_id=instance.id, task_uuid=str(task.id), operator=call["operator"],
+                          task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                          params=call["params"], max_attempts=op.max_attempts if op else 3)
+        db.session.add(row)
+        db.session.flush()
+        call["queued"] = True
+        call["call_id"] = row.id
+        _event(instance, "service_call_queued", task=task, data={"operator": call["operator"], "call_id": row.id})
+        jobs.enqueue("workers.engine.run_service_call", row.id, queue="default")
+
+    if instance.status not in ("error", "suspended", "terminated"):
+        if wf.is_completed():
+            instance.status = "completed"
+            instance.ended_at = instance.ended_at or utcnow()
+            _event(instance, "completed")
+        else:
+            instance.status = "running" if ready else "waiting"
+
+
+def _save(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    try:
+        _project(instance, wf)
+        instance.state = _dump(wf)
+        instance.serializer_version = specs.SERIALIZER_VERSION
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(_("该案件已被他人更新，请刷新后重试。"))
+
+
+@contextmanager
+def _transaction():
+    """Commit on success; on any error roll back everything, so nothing is half-applied."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(_("该案件已被他人更新，请刷新后重试。"))
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def get_instance(instance_id: int) -> ProcessInstance:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(_("案件不存在。"))
+    return instance
+
+
+# ---------------------------------------------------------------- public operations
+
+def latest_version(model_key: str) -> ProcessModelVersion:
+    version = db.session.scalar(
+        db.select(ProcessModelVersion).join(ProcessModel)
+        .where(ProcessModel.key == model_key, ProcessModelVersion.status == "deployed")
+        .order_by(ProcessModelVersion.number.desc()).limit(1))
+    if version is None:
+        raise NotFound(_("流程“%(key)s”尚未部署。", key=model_key))
+    return version
+
+
+def start(model_key: str, *, business_key: str = "", title: str = "", data: dict | None = None, actor=None,
+          subject=None, orgs: dict | None = None) -> ProcessInstance:
+    """Start a case on the latest deployed version. `subject` is the domain object;
+    `orgs` names enterprise_id / community_id / street_office_id / bank_id /
+    device_supplier_id the case belongs to (who may see and act on it)."""
+    version = latest_version(model_key)
+    with _transaction():
+        instance = ProcessInstance(
+            version_id=version.id, model_key=model_key, business_key=business_key or uuid.uuid4().hex[:12],
+            title=title or version.model.name, subject_type=type(subject).__name__ if subject is not None else "",
+            subject_id=getattr(subject, "id", None), started_by_id=getattr(actor, "id", None), state={},
+            serializer_version=specs.SERIALIZER_VERSION, **(orgs or {}))
+        db.session.add(instance)
+        db.session.flush()
+        spec, subs = specs.cached_parsed(version.id, version.checksum)
+        wf = BpmnWorkflow(spec, subs, script_engine=_script_engine(instance))
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data or {})
+        _event(instance, "started", actor=actor, data={"version": version.number, **(data or {})})
+        _step(instance, wf)
+        _save(instance, wf)
+    return instance
+
+
+def _open_instance(instance_id: int) -> tuple[ProcessInstance, BpmnWorkflow]:
+    instance = get_instance(instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise Conflict(_("该案件已结束。"))
+    return instance, _load(instance)
+
+
+def _ready_task(wf: BpmnWorkflow, task_uuid: str):
+    try:
+        task = wf.get_task_from_id(uuid.UUID(task_uuid))
+    except Exception:
+        task = None
+    if task is None or task.state != TaskState.READY:
+        return None
+    return task
+
+
+def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -> ProcessInstance:
+    """Complete a ready user task with already validated, JSON-safe form data."""
+    with _transaction():
+        row = db.session.get(HumanTask, human_task_id)
+        if row is None:
+            raise NotFound(_("任务不存在。"))
+        if row.status != "open":
+            raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
+        instance, wf = _open_instance(row.instance_id)
+        if instance.status == "suspended":
+            raise Conflict(_("该案件已暂停，暂不能办理。"))
+        # Timers first: a task whose deadline passed is no longer there to complete.
+        if instance.next_timer_at is not None and instance.next_timer_at <= calendar_now():
+            _step(instance, wf)
+        task = _ready_task(wf, row.task_uuid)
+        if task is None:
+            _save(instance, wf)
+            db.session.commit()
+            raise Conflict(_("该任务已因期限届满或流程变化而关闭。"))
+        task.data.update(data)
+        task.run()
+        row.status = "completed"
+        row.completed_at = utcnow()
+        row.completed_by_id = actor.id
+        row.completed_for_id = getattr(on_behalf_of, "id", None)
+        row.completed_data = data
+        row.draft = None
+        _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
+        _step(instance, wf)
+        _save(instance, wf)
+    return instance
+
+
+def deliver_message(name: str, correlation_key: str, payload: dict | None = None, *, message_id: str = "") -> dict:
+    """Wake the instance waiting for message `name` with this correlation key.
+
+    A repeated delivery (same message id, or the instance already took this message) is
+    harmless; a message nobody waits for is recorded and refused."""
+    from app.services import audit
+    with _transaction():
+        sub = db.session.scalar(db.select(MessageSubscription).where(
+            MessageSubscription.message_name == name, MessageSubscription.correlation_key == correlation_key)
+            .order_by(MessageSubscription.id).limit(1))
+        if sub is None:
+            previous = db.session.scalar(
+                db.select(InstanceEvent).join(ProcessInstance, InstanceEvent.instance_id == ProcessInstance.id)
+                .where(ProcessInstance.business_key == correlation_key, InstanceEvent.kind == "message_received",
+                       InstanceEvent.task_spec == name).limit(1))
+            if previous is not None and (not message_id or (previous.data or {}).get("message_id") in (message_id, None)):
+                return {"status": "duplicate", "instance_id": previous.instance_id}
+            audit.record("engine.message_unmatched", target_type="Message", target_id=name,
+                         after={"correlation_key": correlation_key, "message_id": message_id, "payload": payload})
+            db.session.commit()
+            raise NotFound(_("没有案件在等待消息“%(name)s”（关联键 %(key)s）。", name=name, key=correlation_key))
+        instance, wf = _open_instance(sub.instance_id)
+        waiting = [t for t in wf.event_manager.tasks.values()
+                   if isinstance(t.task_spec.event_definition, MessageEventDefinition)
+                   and t.task_spec.event_definition.name == name]
+        if not waiting:
+            raise Conflict(_("案件不再等待该消息。"))
+        wf.send_event(BpmnEvent(waiting[0].task_spec.event_definition, payload=payload or {}))
+        db.session.add(InstanceEvent(instance_id=instance.id, kind="message_received", task_spec=name,
+                                     task_name=name, data={"message_id": message_id, "payload": payload or {}}))
+        _step(instance, wf)
+        _save(instance, wf)
+    return {"status": "delivered", "instance_id": instance.id}
+
+
+def advance_timers(instance_id: int) -> None:
+    with _transaction():
+        instance, wf = _open_instance(instance_id)
+        if instance.status in ("suspended", "error"):
+            return
+        _step(instance, wf)
+        _save(instance, wf)
+
+
+def due_timer_instance_ids(now: datetime, limit: int = 200) -> list[int]:
+    """Instances whose next timer is due, through the index; rows another worker is
+    already advancing are skipped (SKIP LOCKED on PostgreSQL)."""
+    query = (db.select(ProcessInstance.id)
+             .where(ProcessInstance.next_timer_at <= now, ProcessInstance.status.in_(("running", "waiting")))
+             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
+    """The periodic job: advance every instance whose timer is due. Safe to run twice."""
+    now = now or utcnow()
+    count = 0
+    for instance_id in due_timer_instance_ids(now, limit):
+        try:
+            advance_timers(instance_id)
+            count += 1
+        except Conflict:
+            pass  # someone else advanced it meanwhile: fine
+    db.session.commit()
+    return count
+
+
+# ---------------------------------------------------------------- external service calls
+
+def run_service_call(call_id: int) -> None:
+    """The worker job for an external service task: call the operator outside any
+    transaction, then resume the instance with the result. A failure retries with
+    backoff; after the last attempt the instance shows an incident."""
+    call = db.session.get(ServiceCall, call_id)
+    if call is None or call.status in ("succeeded", "failed"):
+        return  # a duplicated job: the call is already settled
+    op = registry.get_operator(call.operator)
+    instance = get_instance(call.instance_id)
+    call.status = "running"
+    call.attempts += 1
+    db.session.commit()
+    ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type, instance.subject_id,
+                                   call_key=f"wuye-call-{call.id}")
+    try:
+        if op is None:
+            raise EngineError(_("未注册的服务操作：%(name)s", name=call.operator))
+        result = op.func(ctx, **call.params) or {}
+    except Exception as e:  # any failure outside counts; the operator is idempotent by call_key
+        _service_call_failed(call_id, e)
+        return
+    _service_call_succeeded(call_id, result)
+
+
+def _service_call_succeeded(call_id: int, result: dict) -> None:
+    for _attempt in range(3):
+        try:
+            with _transaction():
+                call = db.session.get(ServiceCall, call_id)
+                instance, wf = _open_instance(call.instance_id)
+                call.status = "succeeded"
+                call.result = result
+                task = wf.get_task_from_id(uuid.UUID(call.task_uuid))
+                if task is not None and task.state == TaskState.STARTED:
+                    external = task._get_internal_data(specs.EXTERNAL_CALL) or {}
+                    task.data[external.get("result_variable") or "result"] = result
+                    task.complete()
+                    _event(instance, "service_call_done", task=task, data={"call_id": call.id, "result": result})
+                    if instance.status == "error" and instance.incident_task == call.task_name:
+                        instance.status, instance.incident, instance.incident_task = "running", None, None
+                    _step(instance, wf)
+                    _save(instance, wf)
+            return
+        except Conflict:
+            db.session.rollback()
+    raise Conflict(_("该案件已被他人更新，请刷新后重试。"))
+
+
+def _service_call_failed(call_id: int, error: Exception) -> None:
+    call = db.session.get(ServiceCall, call_id)
+    call.last_error = f"{type(error).__name__}: {error}"
+    instance = get_instance(call.instance_id)
+    if call.attempts < call.max_attempts:
+        call.status = "pending"
+        _event(instance, "service_call_retry", data={"call_id": call.id, "attempt": call.attempts},
+               message=call.last_error)
+        base = current_app.config.get("ENGINE_RETRY_BASE_SECONDS", 10)
+        delay = base * 3 ** (call.attempts - 1)  # 10 s, 30 s, 90 s …
+        jobs.enqueue("workers.engine.run_service_call", call.id, delay_seconds=delay)
+    else:
+        call.status = "failed"
+        instance.status = "error"
+        instance.incident = call.last_error
+        instance.incident_task = call.task_name
+        _event(instance, "incident", data={"call_id": call.id}, message=call.last_error)
+    db.session.commit()
+
+
+def retry_incident(instance_id: int, actor) -> None:
+    """A supervisor retries an instance in error: failed external calls are queued again,
+    a failed script task is run again."""
+    with _transaction():
+        instance, wf = _open_instance(instance_id)
+        if instance.status != "error":
+            raise Conflict(_("该案件没有待处理的故障。"))
+        instance.status, instance.incident, instance.incident_task = "running", None, None
+        _event(instance, "incident_retry", actor=actor)
+        for call in db.session.scalars(db.select(ServiceCall).where(ServiceCall.instance_id == instance.id,
+                                                                      ServiceCall.status == "failed")):
+            call.status, call.attempts = "pending", 0
+            jobs.enqueue("workers.engine.run_service_call", call.id)
+        for task in wf.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        _step(instance, wf)
+        _save(instance, wf)
+
+
+def requeue_stuck_calls(older_than_seconds: int = 600) -> int:
+    """A worker killed mid-job leaves its call 'running': queue it again (the operator's
+    idempotency key makes the repeat safe)."""
+    from datetime import timedelta
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    stuck = db.session.scalars(db.select(ServiceCall).where(ServiceCall.status == "running",
+                                                            ServiceCall.updated_at < cutoff)).all()
+    for call in stuck:
+        call.status = "pending"
+        jobs.enqueue("workers.engine.run_service_call", call.id)
+    db.session.commit()
+    return len(stuck)
+
+
+# ---------------------------------------------------------------- supervision
+
+def suspend(instance_id: int, actor, reason: str = "") -> None:
+    with _transaction():
+        instance = get_instance(instance_id)
+        if instance.status not in ("running", "waiting", "error"):
+            raise Conflict(_("只有进行中的案件可以暂停。"))
+        instance.status = "suspended"
+        _event(instance, "suspended", actor=actor, message=reason)
+
+
+def resume(instance_id: int, actor) -> None:
+    with _transaction():
+        instance, wf = _open_instance(instance_id)
+        if instance.status != "suspended":
+            raise Conflict(_("该案件未暂停。"))
+        instance.status = "running"
+        _event(instance, "resumed", actor=actor)
+        _step(instance, wf)
+        _save(instance, wf)
+
+
+def terminate(instance_id: int, actor, reason: str) -> None:
+    if not (reason or "").strip():
+        from app.services.errors import ValidationFailed
+        raise ValidationFailed(_("请填写终止原因。"), {"reason": _("请填写终止原因。")})
+    with _transaction():
+        instance = get_instance(instance_id)
+        if instance.status in ("completed", "terminated"):
+            raise Conflict(_("该案件已结束。"))
+        instance.status = "terminated"
+        instance.ended_at = utcnow()
+        instance.end_reason = reason.strip()
+        instance.next_timer_at = None
+        for row in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                 HumanTask.status == "open")):
+            row.status, row.completed_at = "cancelled", utcnow()
+        db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        _event(instance, "terminated", actor=actor, message=reason.strip())
+
+
+# ---------------------------------------------------------------- inbox task operations
+
+def claim(human_task_id: int, actor) -> HumanTask:
+    with _transaction():
+        row = _open_task(human_task_id)
+        if row.claimed_by_id and row.claimed_by_id != actor.id:
+            raise Conflict(_("该任务已由 %(name)s 签收。", name=row.claimed_by.display_name))
+        row.claimed_by_id, row.claimed_at = actor.id, utcnow()
+        _event(row.instance, "task_claimed", actor=actor, data={"task": row.name})
+    return row
+
+
+def unclaim(human_task_id: int, actor) -> HumanTask:
+    with _transaction():
+        row = _open_task(human_task_id)
+        if row.claimed_by_id != actor.id:
+            raise Conflict(_("只能退回自己签收的任务。"))
+        row.claimed_by_id, row.claimed_at = None, None
+        _event(row.instance, "task_unclaimed", actor=actor, data={"task": row.name})
+    return row
+
+
+def reassign(human_task_id: int, to_user, actor) -> HumanTask:
+    with _transaction():
+        row = _open_task(human_task_id)
+        row.claimed_by_id, row.claimed_at = to_user.id, utcnow()
+        _event(row.instance, "task_reassigned", actor=actor, data={"task": row.name, "to": to_user.username})
+    return row
+
+
+def save_draft(human_task_id: int, data: dict, actor) -> HumanTask:
+    with _transaction():
+        row = _open_task(human_task_id)
+        row.draft = data
+    return row
+
+
+def _open_task(human_task_id: int) -> HumanTask:
+    row = db.session.get(HumanTask, human_task_id)
+    if row is None:
+        raise NotFound(_("任务不存在。"))
+    if row.status != "open":
+        raise Conflict(_("该任务已经办理完毕。"))
+    return row
+
+
+def element_states(instance: ProcessInstance) -> dict[str, list[str]]:
+    """BPMN element ids by state, for highlighting the diagram of a case."""
+    wf = _load(instance)
+    states = {"completed": set(), "active": set(), "waiting": set(), "error": set()}
+    for task in wf.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            states["completed"].add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.STARTED):
+            states["active"].add(bpmn_id)
+        elif task.state == TaskState.WAITING:
+            states["waiting"].add(bpmn_id)
+        elif task.state == TaskState.ERROR:
+            states["error"].add(bpmn_id)
+    states["completed"] -= states["active"] | states["waiting"] | states["error"]
+    return {k: sorted(v) for k, v in states.items()}

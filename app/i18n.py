@@ -1,0 +1,64 @@
+"""Language and time zone: Simplified Chinese by default, English on request.
+
+Message ids are the Chinese texts; app/translations/en holds the English catalog. The
+.mo files are build products, compiled from the .po files at start-up when stale.
+"""
+import os
+import tempfile
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    wanted = request.args.get("lang") or session.get("lang")
+    if not wanted and current_user and current_user.is_authenticated:
+        wanted = current_user.locale
+    if wanted in languages:
+        return wanted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def compile_catalogs(app) -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = os.path.join(app.root_path, "translations")
+    for lang in os.listdir(root) if os.path.isdir(root) else []:
+        po = os.path.join(root, lang, "LC_MESSAGES", "messages.po")
+        mo = po[:-2] + "mo"
+        if not os.path.exists(po) or (os.path.exists(mo) and os.path.getmtime(mo) >= os.path.getmtime(po)):
+            continue
+        with open(po, "rb") as f:
+            catalog = read_po(f, locale=lang)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(mo))
+        with os.fdopen(fd, "wb") as f:
+            write_mo(f, catalog)
+        os.replace(tmp, mo)  # atomic: several workers may start at once
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in the configured zone (Asia/Shanghai)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).strftime(fmt)
+
+
+def register_template_helpers(app) -> None:
+    from app.roles import role_name
+    from app.validators import mask
+
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["role_name"] = role_name
+    app.jinja_env.filters["mask"] = mask

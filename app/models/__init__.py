@@ -1,0 +1,20 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+from app.models.audit import AuditEvent
+from app.models.case import Attachment, CaseComment, Substitute
+from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEvent, MessageSubscription, ProcessInstance,
+                               ProcessModel, ProcessModelVersion, ServiceCall)
+from app.models.org import Bank, Community, Department, DeviceSupplier, Enterprise, OwnersCommittee, StreetOffice
+from app.models.escrow import (BankInstruction, DisbursementRequest, EscrowAccount, EscrowAgreement, LedgerEntry,
+                               LedgerTxn)
+from app.models.integration import IntegrationNonce
+from app.models.notification import Notification
+from app.models.people import Person
+from app.models.records import CreditRecord, Disclosure
+from app.models.user import ApiToken, User, UserRole
+
+__all__ = [
+    "ApiToken", "Attachment", "AuditEvent", "BankInstruction", "DisbursementRequest", "EscrowAccount",
+    "EscrowAgreement", "LedgerEntry", "LedgerTxn", "CaseComment", "CreditRecord", "Disclosure", "Substitute", "CalendarDay", "CalendarYear", "HumanTask", "InstanceEvent", "IntegrationNonce", "Notification", "MessageSubscription",
+    "ProcessInstance", "ProcessModel", "ProcessModelVersion", "ServiceCall", "Bank", "Community", "Department", "DeviceSupplier",
+    "Enterprise", "OwnersCommittee", "Person", "StreetOffice", "User", "UserRole",
+]

@@ -1,0 +1,13 @@
+"""Imports every module that registers service-task operators or message names, so the
+engine registry is complete. Add a domain module here when it declares operators."""
+import importlib
+
+OPERATOR_MODULES = [
+    "app.services.demo_ops",
+    "app.services.escrow",
+]
+
+
+def load_all() -> None:
+    for name in OPERATOR_MODULES:
+        importlib.import_module(name)

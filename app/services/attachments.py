@@ -1,0 +1,58 @@
+"""Documents attached to cases: size and type checked, stored outside the database under
+random names (the uploader's file name is kept for display only, never used as a path)."""
+import hashlib
+import os
+import uuid
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import Attachment
+from app.services.errors import ValidationFailed
+
+MAX_BYTES = 10 * 1024 * 1024
+# extension -> (content type, leading bytes the file must start with)
+ALLOWED = {
+    "pdf": ("application/pdf", (b"%PDF",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+}
+
+
+def display_name(filename: str) -> str:
+    """Keep the name readable (Chinese included) but free of paths and control characters."""
+    name = os.path.basename((filename or "").replace("\\", "/"))
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
+    return name[:200] or "file"
+
+
+def store(file, *, field: str, user, instance_id=None, task_id=None) -> Attachment:
+    name = display_name(file.filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValidationFailed(_("附件不能超过 10 MB。"), {field: _("附件不能超过 10 MB。")})
+    if not data:
+        raise ValidationFailed(_("附件是空文件。"), {field: _("附件是空文件。")})
+    if ext not in ALLOWED or not data.startswith(ALLOWED[ext][1]):
+        message = _("只接受 PDF、JPG、PNG、DOCX、XLSX 文件。")
+        raise ValidationFailed(message, {field: message})
+    stored_name = f"{uuid.uuid4().hex}.{ext}"
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, stored_name), "wb") as out:
+        out.write(data)
+    row = Attachment(instance_id=instance_id, task_id=task_id, field=field, filename=name, stored_name=stored_name,
+                     content_type=ALLOWED[ext][0], size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                     uploaded_by_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def path_of(row: Attachment) -> str:
+    return os.path.join(current_app.config["UPLOAD_FOLDER"], row.stored_name)

@@ -1,0 +1,73 @@
+"""A case as people see it: summary of its domain object, open tasks, timeline,
+comments, documents and the diagram with its progress."""
+from flask_babel import gettext as _
+
+from app.engine import runtime
+from app.extensions import db
+from app.models import Attachment, CaseComment, HumanTask, InstanceEvent
+from app.services import audit
+from app.services.errors import ValidationFailed
+from app.services.tasks import get_instance_for
+
+# subject_type -> function(subject_id) -> list of (label, value): domain modules register theirs.
+SUMMARIES = {}
+
+
+def summary(subject_type: str):
+    def decorator(fn):
+        SUMMARIES[subject_type] = fn
+        return fn
+    return decorator
+
+
+@summary("Enterprise")
+def _enterprise_summary(subject_id):
+    from app.models import Enterprise
+    e = db.session.get(Enterprise, subject_id)
+    return [(_("企业"), e.name), (_("统一社会信用代码"), e.uscc), (_("备案状态"), e.filing_status)] if e else []
+
+
+@summary("Community")
+def _community_summary(subject_id):
+    from app.models import Community
+    c = db.session.get(Community, subject_id)
+    return [(_("小区"), c.name), (_("街道办事处"), c.street_office.name),
+            (_("物业企业"), c.enterprise.name if c.enterprise else "—")] if c else []
+
+
+def case_view(user, instance_id: int) -> dict:
+    instance = get_instance_for(user, instance_id)
+    events = db.session.scalars(db.select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
+                                .order_by(InstanceEvent.id)).all()
+    facts = SUMMARIES.get(instance.subject_type, lambda _id: [])(instance.subject_id) if instance.subject_id else []
+    return {
+        "instance": instance,
+        "events": events,
+        "facts": facts,
+        "open_tasks": db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                    HumanTask.status == "open")).all(),
+        "comments": db.session.scalars(db.select(CaseComment).where(CaseComment.instance_id == instance.id)
+                                       .order_by(CaseComment.id)).all(),
+        "attachments": db.session.scalars(db.select(Attachment).where(Attachment.instance_id == instance.id)
+                                          .order_by(Attachment.id)).all(),
+    }
+
+
+def diagram(user, instance_id: int) -> dict:
+    instance = get_instance_for(user, instance_id)
+    return {"xml": instance.version.bpmn_xml, "states": runtime.element_states(instance)}
+
+
+def add_comment(user, instance_id: int, body: str) -> CaseComment:
+    instance = get_instance_for(user, instance_id)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(_("请填写意见内容。"), {"body": _("请填写意见内容。")})
+    if len(body) > 4000:
+        raise ValidationFailed(_("意见不能超过 4000 字。"), {"body": _("意见不能超过 4000 字。")})
+    comment = CaseComment(instance_id=instance.id, author_id=user.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("case.comment", comment, after={"instance_id": instance.id}, actor=user)
+    db.session.commit()
+    return comment

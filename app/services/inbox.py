@@ -1,0 +1,133 @@
+"""The task inbox: which tasks a user sees in each tab, filtered, sorted and paged.
+Reads only the HumanTask projection (never deserializes a workflow)."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from app.engine.calendar import current_calendar, now
+from app.extensions import db
+from app.models import Community, Enterprise, HumanTask, ProcessInstance, StreetOffice
+from app.permissions import actionable_tasks, may_supervise, scoped
+
+TABS = ("todo", "mine", "done", "all")
+SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at, "title": HumanTask.title, "name": HumanTask.name}
+
+
+@dataclass
+class Filters:
+    tab: str = "todo"
+    process: str = ""
+    task: str = ""
+    community_id: int | None = None
+    enterprise_id: int | None = None
+    street_office_id: int | None = None
+    due: str = ""  # overdue | today | week
+    q: str = ""
+    sort: str = "created"
+    desc: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        def as_int(name):
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        tab = args.get("tab", "todo")
+        return cls(tab=tab if tab in TABS else "todo", process=args.get("process", ""), task=args.get("task", ""),
+                   community_id=as_int("community_id"), enterprise_id=as_int("enterprise_id"),
+                   street_office_id=as_int("street_office_id"), due=args.get("due", ""),
+                   q=(args.get("q") or "").strip()[:100], sort=args.get("sort") if args.get("sort") in SORTS else "created",
+                   desc=args.get("desc") == "1")
+
+
+def _zone():
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def due_soon_limit() -> datetime:
+    """End of the next working day (local time): tasks due before it are 'due soon'."""
+    today = now().astimezone(_zone()).date()
+    next_day = current_calendar().add_working_days(today, 1).date
+    return datetime.combine(next_day, time.max, _zone())
+
+
+def due_state(task: HumanTask) -> str:
+    """overdue | soon | '' — shown as badges in the inbox."""
+    if task.due_at is None or task.status != "open":
+        return ""
+    if task.due_at < now():
+        return "overdue"
+    if task.due_at <= due_soon_limit():
+        return "soon"
+    return ""
+
+
+def tab_query(user, tab: str):
+    base = db.select(HumanTask)
+    if tab == "todo":
+        return actionable_tasks(user, base).where(HumanTask.status == "open", HumanTask.claimed_by_id.is_(None))
+    if tab == "mine":
+        return base.where(HumanTask.status == "open", HumanTask.claimed_by_id == user.id)
+    if tab == "done":
+        return base.where(HumanTask.status == "completed",
+                          (HumanTask.completed_by_id == user.id) | (HumanTask.completed_for_id == user.id))
+    if tab == "all" and may_supervise(user):
+        return base.where(HumanTask.status == "open")
+    return base.where(db.false())
+
+
+def search(user, f: Filters):
+    query = tab_query(user, f.tab)
+    if f.process:
+        query = query.where(HumanTask.model_key == f.process)
+    if f.task:
+        query = query.where(HumanTask.name == f.task)
+    for column in ("community_id", "enterprise_id", "street_office_id"):
+        if getattr(f, column):
+            query = query.where(getattr(HumanTask, column) == getattr(f, column))
+    if f.due == "overdue":
+        query = query.where(HumanTask.due_at < now())
+    elif f.due == "today":
+        query = query.where(HumanTask.due_at <= due_soon_limit())
+    elif f.due == "week":
+        query = query.where(HumanTask.due_at <= now() + timedelta(days=7))
+    if f.q:
+        like = f"%{f.q}%"
+        query = query.where(HumanTask.title.like(like) | HumanTask.name.like(like))
+    column = SORTS[f.sort]
+    order = column.desc() if f.desc else column.asc()
+    if f.sort == "due":
+        order = column.is_(None), order  # tasks without a due date last
+        return query.order_by(*order, HumanTask.id)
+    return query.order_by(order, HumanTask.id)
+
+
+def counts(user) -> dict[str, int]:
+    result = {}
+    for tab in TABS:
+        if tab == "all" and not may_supervise(user):
+            continue
+        result[tab] = db.session.scalar(db.select(db.func.count()).select_from(tab_query(user, tab).subquery()))
+    return result
+
+
+def filter_choices(user) -> dict:
+    """Options for the filter bar: processes and task names, and the organisations the
+    user may see."""
+    processes = db.session.execute(db.select(HumanTask.model_key, db.func.count()).group_by(HumanTask.model_key)).all()
+    return {
+        "processes": [p for p, _ in processes],
+        "tasks": sorted(set(db.session.scalars(db.select(HumanTask.name).distinct().limit(200)))),
+        "street_offices": db.session.execute(db.select(StreetOffice.id, StreetOffice.name)
+                                             .order_by(StreetOffice.name)).all(),
+        "enterprises": [(e.id, e.name) for e in db.session.scalars(scoped(Enterprise, user).order_by(Enterprise.name)
+                                                                    .limit(500))],
+        "communities": [(c.id, c.name) for c in db.session.scalars(scoped(Community, user).order_by(Community.name)
+                                                                   .limit(500))],
+    }
+
+
+def instance_started_at(task: HumanTask):
+    return db.session.scalar(db.select(ProcessInstance.started_at).where(ProcessInstance.id == task.instance_id))

@@ -1,0 +1,180 @@
+"""Acting on cases and tasks on behalf of a user: permission checks, form validation,
+then the engine. Pages and API both call these, so the rules are the same for both."""
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from app.engine import registry, runtime
+from app.engine.specs import safe_xml
+from app.extensions import db
+from app.models import HumanTask, ProcessInstance
+from app.permissions import acting_for, may_act_on_task, may_supervise, visible_instances
+from app.roles import role_for_lane
+from app.services import attachments
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+SKIP_FIELDS = {"csrf_token", "submit"}
+
+
+def get_task_for(user, task_id: int) -> HumanTask:
+    """The task if the user may see it (acting on it, or reading its case); else NotFound."""
+    row = db.session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(_("任务不存在。"))
+    if may_act_on_task(user, row) or row.claimed_by_id == user.id or row.completed_by_id == user.id:
+        return row
+    if db.session.scalar(visible_instances(user).where(ProcessInstance.id == row.instance_id)) is not None:
+        return row
+    raise NotFound(_("任务不存在。"))
+
+
+def get_instance_for(user, instance_id: int) -> ProcessInstance:
+    instance = db.session.scalar(visible_instances(user).where(ProcessInstance.id == instance_id))
+    if instance is None:
+        raise NotFound(_("案件不存在。"))
+    return instance
+
+
+def may_act(user, row: HumanTask) -> bool:
+    """May the user work on this task right now (role, organisation, claim, still open)?"""
+    return (row.status == "open" and may_act_on_task(user, row)
+            and (row.claimed_by_id is None or row.claimed_by_id == user.id))
+
+
+def _require_actor(user, row: HumanTask) -> None:
+    if not may_act_on_task(user, row):
+        raise Forbidden(_("该任务属于“%(role)s”，您无权办理。", role=row.role))
+    if row.status != "open":
+        raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
+    if row.claimed_by_id and row.claimed_by_id != user.id:
+        raise Conflict(_("该任务已由 %(name)s 签收，您不能办理。", name=row.claimed_by.display_name))
+
+
+def form_class(row: HumanTask):
+    form = registry.resolve_form(row.form_key)
+    if form is None:
+        raise NotFound(_("任务表单“%(key)s”不存在。", key=row.form_key))
+    return form
+
+
+def json_safe(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "filename"):  # uploaded files are stored by the attachments service
+        return None
+    return value
+
+
+def form_data(form) -> dict:
+    return {name: json_safe(field.data) for name, field in form._fields.items() if name not in SKIP_FIELDS}
+
+
+def build_form(row: HumanTask, formdata=None, *, csrf=True):
+    """The task's WTForms form; JSON bodies (API) arrive as dicts."""
+    cls = form_class(row)
+    if isinstance(formdata, dict) and not isinstance(formdata, MultiDict):  # a JSON body
+        formdata = _as_formdata(formdata)
+    meta = {} if csrf else {"csrf": False}
+    data = row.draft if formdata is None and row.draft else None
+    return cls(formdata=formdata, data=data, meta=meta)
+
+
+def _as_formdata(body: dict) -> MultiDict:
+    """A JSON body as form data: lists repeat the key, booleans become checked/absent."""
+    pairs = []
+    for key, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None or item is False:
+                continue
+            pairs.append((key, "y" if item is True else str(item)))
+    return MultiDict(pairs)
+
+
+def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
+    """Validate the form, then complete the task; bad input changes nothing."""
+    row = get_task_for(user, task_id)
+    _require_actor(user, row)
+    form = build_form(row, formdata, csrf=csrf)
+    if not form.validate():
+        raise ValidationFailed(_("表单填写有误，请按提示修改。"),
+                               {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()})
+    data = form_data(form)
+    for name, field in form._fields.items():  # uploaded documents become attachments of the case
+        if isinstance(field.data, FileStorage) and field.data.filename:
+            data[name] = attachments.store(field.data, field=name, user=user, instance_id=row.instance_id,
+                                           task_id=row.id).id
+    return runtime.complete_task(row.id, data, user, on_behalf_of=acting_for(user, row))
+
+
+def save_draft(user, task_id: int, formdata) -> HumanTask:
+    row = get_task_for(user, task_id)
+    _require_actor(user, row)
+    form = build_form(row, formdata)
+    return runtime.save_draft(row.id, form_data(form), user)
+
+
+def claim(user, task_id: int) -> HumanTask:
+    row = get_task_for(user, task_id)
+    if not may_act_on_task(user, row):
+        raise Forbidden(_("该任务属于“%(role)s”，您无权签收。", role=row.role))
+    return runtime.claim(row.id, user)
+
+
+def unclaim(user, task_id: int) -> HumanTask:
+    row = get_task_for(user, task_id)
+    return runtime.unclaim(row.id, user)
+
+
+def reassign(user, task_id: int, to_user) -> HumanTask:
+    row = get_task_for(user, task_id)
+    if not may_supervise(user):
+        raise Forbidden(_("只有主管可以改派任务。"))
+    if to_user is None or not may_act_on_task(to_user, row):
+        raise ValidationFailed(_("改派对象无权办理该任务。"), {"user": _("改派对象无权办理该任务。")})
+    return runtime.reassign(row.id, to_user, user)
+
+
+def start_roles(model_key: str) -> set[str]:
+    """Who may start a process: the role of the lane holding its start event."""
+    version = runtime.latest_version(model_key)
+    root = safe_xml(version.bpmn_xml)
+    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    start_ids = {e.get("id") for e in root.iter(f"{ns}startEvent")}
+    roles = set()
+    for lane in root.iter(f"{ns}lane"):
+        if start_ids & {(r.text or "").strip() for r in lane.findall(f"{ns}flowNodeRef")}:
+            role = role_for_lane(lane.get("name"))
+            if role:
+                roles.add(role)
+    return roles or {"housing_center"}
+
+
+def start_case(user, model_key: str, *, business_key: str = "", title: str = "", data: dict | None = None,
+               orgs: dict | None = None) -> ProcessInstance:
+    if not user.has_role(*start_roles(model_key), "admin"):
+        raise Forbidden(_("您无权发起该流程。"))
+    if orgs is None:  # a case an organisation starts belongs to that organisation
+        orgs = {c: getattr(user, c) for c in ("enterprise_id", "bank_id", "device_supplier_id", "street_office_id")
+                if getattr(user, c)}
+    return runtime.start(model_key, business_key=business_key, title=title, data=data or {}, actor=user, orgs=orgs)
+
+
+def supervise(user, instance_id: int, action: str, reason: str = "") -> None:
+    if not may_supervise(user):
+        raise Forbidden(_("只有主管可以执行该操作。"))
+    get_instance_for(user, instance_id)
+    actions = {"suspend": lambda: runtime.suspend(instance_id, user, reason),
+               "resume": lambda: runtime.resume(instance_id, user),
+               "terminate": lambda: runtime.terminate(instance_id, user, reason),
+               "retry": lambda: runtime.retry_incident(instance_id, user)}
+    if action not in actions:
+        raise NotFound(_("未知操作。"))
+    actions[action]()

@@ -1,0 +1,97 @@
+"""Case lists and case pages, with supervisor actions."""
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.engine.calendar import now
+from app.extensions import db
+from app.models import HumanTask, ProcessInstance, User
+from app.permissions import login_required, may_supervise, visible_instances
+from app.services import cases, tasks
+from app.services.errors import ServiceError
+
+bp = Blueprint("cases", __name__)
+
+STATUSES = ("running", "waiting", "error", "suspended", "completed", "terminated")
+
+
+@bp.route("/cases")
+@login_required
+def index():
+    args = request.args
+    query = visible_instances(current_user).order_by(ProcessInstance.id.desc())
+    if args.get("process"):
+        query = query.where(ProcessInstance.model_key == args["process"])
+    if args.get("status") in STATUSES:
+        query = query.where(ProcessInstance.status == args["status"])
+    if args.get("incident") == "1":
+        query = query.where(ProcessInstance.status == "error")
+    if args.get("overdue") == "1":
+        overdue = db.select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_at < now())
+        query = query.where(ProcessInstance.id.in_(overdue))
+    if args.get("q"):
+        query = query.where(ProcessInstance.title.like(f"%{args['q'].strip()}%"))
+    page = db.paginate(query, per_page=25, error_out=False)
+    processes = db.session.scalars(db.select(ProcessInstance.model_key).distinct()).all()
+    return render_template("cases/index.html", page=page, args=args, statuses=STATUSES, processes=processes)
+
+
+@bp.route("/cases/<int:instance_id>")
+@login_required
+def show(instance_id):
+    case = cases.case_view(current_user, instance_id)
+    return render_template("cases/show.html", case=case, can_supervise=may_supervise(current_user))
+
+
+@bp.route("/cases/<int:instance_id>/diagram.json")
+@login_required
+def diagram(instance_id):
+    return jsonify(cases.diagram(current_user, instance_id))
+
+
+@bp.route("/cases/<int:instance_id>/comments", methods=["POST"])
+@login_required
+def comment(instance_id):
+    try:
+        cases.add_comment(current_user, instance_id, request.form.get("body", ""))
+        flash(_("意见已发表。"), "success")
+    except ServiceError as e:
+        flash(e.message, "danger")
+    return redirect(request.referrer or url_for("cases.show", instance_id=instance_id))
+
+
+@bp.route("/cases/<int:instance_id>/<any(suspend, resume, terminate, retry):action>", methods=["POST"])
+@login_required
+def supervise(instance_id, action):
+    try:
+        tasks.supervise(current_user, instance_id, action, request.form.get("reason", ""))
+        flash(_("操作已完成。"), "success")
+    except ServiceError as e:
+        flash(e.message, "danger")
+    return redirect(url_for("cases.show", instance_id=instance_id))
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@login_required
+def reassign(task_id):
+    to_user = db.session.scalar(db.select(User).where(User.username == request.form.get("username", "").strip()))
+    try:
+        tasks.reassign(current_user, task_id, to_user)
+        flash(_("任务已改派给 %(name)s。", name=to_user.display_name), "success")
+    except ServiceError as e:
+        flash(e.message, "danger")
+    return redirect(request.referrer or url_for("inbox.task", task_id=task_id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    from flask import abort, send_file
+    from app.models import Attachment
+    from app.services import attachments
+    row = db.session.get(Attachment, attachment_id)
+    if row is None or row.instance_id is None:
+        abort(404)
+    tasks.get_instance_for(current_user, row.instance_id)  # 404 unless the case is visible
+    return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename)

@@ -1,0 +1,133 @@
+"""Escrow pages: accounts, ledger, disbursement requests, bank instructions."""
+import io
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Bank, BankInstruction, Community, DisbursementRequest, EscrowAccount, LedgerTxn
+from app.permissions import login_required, roles_required
+from app.services import escrow
+from app.services.errors import ServiceError, ValidationFailed
+from forms.escrow import DisbursementRequestForm, OpenAccountForm
+
+bp = Blueprint("escrow", __name__, url_prefix="/escrow")
+
+
+@bp.route("/")
+@login_required
+def index():
+    accounts = db.session.scalars(escrow.visible_accounts(current_user).order_by(EscrowAccount.id)).all()
+    rows = [{"account": a, "balance": escrow.balance(a.id), "floor": escrow.bond_floor(a)} for a in accounts]
+    return render_template("escrow/index.html", rows=rows)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@roles_required("housing_center", "admin")
+def open_account():
+    form = OpenAccountForm()
+    form.community_id.choices = [(c.id, c.name) for c in db.session.scalars(
+        db.select(Community).where(Community.enterprise_id.is_not(None)).order_by(Community.name))]
+    form.bank_id.choices = [(b.id, b.name) for b in db.session.scalars(db.select(Bank).order_by(Bank.name))]
+    if form.validate_on_submit():
+        try:
+            account = escrow.open_account(form.data, current_user)
+        except ValidationFailed as e:
+            for name, message in e.fields.items():
+                getattr(form, name).errors.append(message)
+        except ServiceError as e:
+            flash(e.message, "danger")
+        else:
+            flash(_("监管账户已开设。"), "success")
+            return redirect(url_for("escrow.account", account_id=account.id))
+    return render_template("escrow/open.html", form=form)
+
+
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@login_required
+def account(account_id):
+    account = escrow.get_account_for(current_user, account_id)
+    form = DisbursementRequestForm()
+    if request.method == "GET":
+        form.year.data, quarter = escrow.current_quarter()
+        form.quarter.data = str(min(quarter, 3))
+    if form.validate_on_submit():
+        try:
+            req = escrow.request_disbursement(current_user, account.id, form.year.data, int(form.quarter.data))
+        except ValidationFailed as e:
+            for name, message in e.fields.items():
+                getattr(form, name).errors.append(message)
+            flash(e.message, "danger")
+        except ServiceError as e:
+            flash(e.message, "danger")
+        else:
+            flash(_("支付申请已提交，应拨付 %(amount)s 元，等待住保中心审批。", amount=req.payable), "success")
+            return redirect(url_for("escrow.account", account_id=account.id))
+    query = db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
+    if request.args.get("kind"):
+        query = query.where(LedgerTxn.kind == request.args["kind"])
+    ledger = db.paginate(query.order_by(LedgerTxn.id.desc()), per_page=50, error_out=False)
+    requests_ = db.session.scalars(db.select(DisbursementRequest).where(
+        DisbursementRequest.escrow_account_id == account.id).order_by(DisbursementRequest.id.desc())).all()
+    return render_template("escrow/account.html", account=account, balance=escrow.balance(account.id),
+                           floor=escrow.bond_floor(account), payable=escrow.payable_now(account), ledger=ledger,
+                           requests=requests_, form=form, can_request=current_user.enterprise_id == account.enterprise_id,
+                           full_number=escrow.may_see_full_account_no(current_user, account))
+
+
+@bp.route("/accounts/<int:account_id>/balance.json")
+@login_required
+def balance_series(account_id):
+    account = escrow.get_account_for(current_user, account_id)
+    running, points = 0, []
+    for txn in db.session.scalars(db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
+                                  .order_by(LedgerTxn.id)):
+        running += txn.amount if txn.kind in ("owner_payment", "offline_deposit", "bond_topup") else -txn.amount
+        points.append([txn.booked_at.isoformat(), str(running)])
+    return jsonify(points=points)
+
+
+@bp.route("/accounts/<int:account_id>/ledger.xlsx")
+@login_required
+def ledger_export(account_id):
+    from openpyxl import Workbook
+    account = escrow.get_account_for(current_user, account_id)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append([_("记账时间"), _("类型"), _("金额（元）"), _("摘要"), _("银行流水号"), _("指令编号")])
+    for txn in db.session.scalars(db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
+                                  .order_by(LedgerTxn.id)):
+        ws.append([txn.booked_at.isoformat(), txn.kind, txn.amount, txn.memo, txn.bank_serial or "",
+                   txn.instruction_reference or ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"ledger-{account.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/instructions")
+@roles_required("bank", "housing_center", "admin")
+def instructions():
+    query = db.select(BankInstruction).order_by(BankInstruction.id.desc())
+    if current_user.bank_id and not current_user.has_role("housing_center", "admin"):
+        query = query.where(BankInstruction.bank_id == current_user.bank_id)
+    if request.args.get("status"):
+        query = query.where(BankInstruction.status == request.args["status"])
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("escrow/instructions.html", page=page)
+
+
+@bp.route("/accounts/<int:account_id>/agreement.pdf")
+@login_required
+def agreement_pdf(account_id):
+    from app.models import Attachment
+    from app.services import attachments
+    account = escrow.get_account_for(current_user, account_id)
+    row = db.session.get(Attachment, account.agreement.pdf_attachment_id) if account.agreement.pdf_attachment_id else None
+    if row is None:
+        from flask import abort
+        abort(404)
+    return send_file(attachments.path_of(row), mimetype="application/pdf", download_name=row.filename)

@@ -1,0 +1,91 @@
+"""The task inbox and the task page."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import CombinedMultiDict
+
+from app.permissions import login_required
+from app.extensions import db
+from app.services import inbox, tasks
+from app.services.errors import ServiceError, ValidationFailed
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.route("/inbox")
+@login_required
+def index():
+    filters = inbox.Filters.from_args(request.args)
+    page = db.paginate(inbox.search(current_user, filters), per_page=25, error_out=False)
+    return render_template("inbox/index.html", page=page, f=filters, counts=inbox.counts(current_user),
+                           choices=inbox.filter_choices(current_user), due_state=inbox.due_state)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id):
+    return _claim_action(task_id, tasks.claim, _("已签收。"))
+
+
+@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@login_required
+def unclaim(task_id):
+    return _claim_action(task_id, tasks.unclaim, _("已退回待办。"))
+
+
+def _claim_action(task_id, action, done_message):
+    """Claim/unclaim in place: htmx gets the updated row, a plain form a redirect."""
+    error = None
+    try:
+        row = action(current_user, task_id)
+    except ServiceError as e:
+        error = e.message
+        row = tasks.get_task_for(current_user, task_id)
+    if request.headers.get("HX-Request"):
+        return render_template("inbox/_row.html", t=row, due_state=inbox.due_state, error=error,
+                               flash_message=None if error else done_message)
+    flash(error or done_message, "danger" if error else "success")
+    return redirect(request.referrer or url_for("inbox.index"))
+
+
+@bp.route("/inbox/claim", methods=["POST"])
+@login_required
+def bulk_claim():
+    claimed, refused = 0, 0
+    for value in request.form.getlist("task_id"):
+        try:
+            tasks.claim(current_user, int(value))
+            claimed += 1
+        except (ServiceError, ValueError):
+            refused += 1
+    flash(_("已签收 %(n)d 项任务。", n=claimed) + (_("另有 %(n)d 项无法签收。", n=refused) if refused else ""),
+          "success" if not refused else "warning")
+    return redirect(request.referrer or url_for("inbox.index"))
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id):
+    from app.services import cases
+    row = tasks.get_task_for(current_user, task_id)
+    formdata = CombinedMultiDict([request.files, request.form]) if request.method == "POST" else None
+    form = tasks.build_form(row, formdata) if row.form_key else None
+    if request.method == "POST":
+        if request.form.get("action") == "draft":
+            tasks.save_draft(current_user, task_id, request.form)
+            flash(_("草稿已保存。"), "info")
+            return redirect(url_for("inbox.task", task_id=task_id))
+        try:
+            tasks.complete(current_user, task_id, formdata)
+        except ValidationFailed as e:
+            for name, message in e.fields.items():
+                if name in form._fields and message not in form._fields[name].errors:
+                    form._fields[name].errors = list(form._fields[name].errors) + [message]
+            flash(e.message, "danger")
+        except ServiceError as e:
+            flash(e.message, "danger")
+        else:
+            flash(_("任务“%(name)s”已办理。", name=row.name), "success")
+            return redirect(url_for("inbox.index"))
+    return render_template("inbox/task.html", t=row, form=form, case=cases.case_view(current_user, row.instance_id),
+                           can_act=tasks.may_act(current_user, row), due_state=inbox.due_state)

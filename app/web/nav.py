@@ -1,0 +1,52 @@
+"""The navigation bar, by role. Each area adds its entries here, in display order."""
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    icon: str
+    roles: tuple = ()  # empty: every logged-in user
+    count: object = None  # optional callable(user) -> int shown as a badge
+
+
+NAV = [
+    NavItem("main.index", _l("首页"), "bi-house"),
+    NavItem("inbox.index", _l("待办任务"), "bi-inbox", count=lambda user: _todo_count(user)),
+    NavItem("cases.index", _l("案件"), "bi-folder2-open",
+            ("housing_center", "housing_bureau", "admin", "process_manager", "street_office")),
+    NavItem("orgs.enterprise_list", _l("物业企业"), "bi-building"),
+    NavItem("orgs.community_list", _l("小区"), "bi-houses"),
+    NavItem("escrow.index", _l("资金监管"), "bi-bank", ("housing_center", "housing_bureau", "admin", "enterprise", "bank",
+                                                      "street_office", "owners_committee")),
+    NavItem("modeler.index", _l("流程模型"), "bi-diagram-3", ("process_manager", "admin")),
+    NavItem("admin.audit_log", _l("审计日志"), "bi-journal-text", ("housing_center", "admin")),
+    NavItem("admin.user_list", _l("用户"), "bi-people", ("admin",)),
+    NavItem("admin.calendar_days", _l("节假日"), "bi-calendar3", ("admin",)),
+]
+
+
+def _todo_count(user) -> int:
+    from app.services.inbox import counts
+    return counts(user).get("todo", 0)
+
+
+def nav_items():
+    items = []
+    for item in NAV:
+        if item.endpoint not in current_app.view_functions:
+            continue
+        if item.roles and not current_user.has_role(*item.roles):
+            continue
+        count = item.count(current_user) if item.count else None
+        items.append({"endpoint": item.endpoint, "label": item.label, "icon": item.icon, "count": count})
+    return items
+
+
+def register_nav(app) -> None:
+    app.jinja_env.globals["nav_items"] = nav_items

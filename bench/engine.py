@@ -1,0 +1,192 @@
+"""Engine benchmark: prints, on SQLite and on PostgreSQL, for a process of 5 user tasks in 3
+lanes with a gateway (bench/bench_five.bpmn):
+  (1) the floor: raw SpiffWorkflow deserialize → complete → engine steps → serialize, per step;
+  (2) completions through the service layer (persistence, optimistic lock, inbox projection);
+  (3) completions through the HTTP API (token auth, form validation);
+plus the per-instance state size and the inbox query p95 with many open and completed tasks.
+
+    .venv/bin/python bench/engine.py [--cases 200] [--open 100000] [--completed 1000000]
+
+It creates and drops its own PostgreSQL database (127.0.0.1, trust auth) and a temporary SQLite file.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BPMN = (ROOT / "bench" / "bench_five.bpmn").read_text(encoding="utf-8")
+DATA = {"title": "基准", "amount": "100.00"}
+
+
+def floor_per_step(n: int) -> float:
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    from app.engine import specs
+    from app.engine.scripting import RestrictedEnvironment, WuyeScriptEngine
+    spec, subs = specs.parse(BPMN)
+    engine = WuyeScriptEngine(environment=RestrictedEnvironment())
+    steps, elapsed = 0, 0.0
+    for _ in range(n):
+        wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        wf.do_engine_steps()
+        state = specs.serializer.to_dict(wf)
+        while True:
+            t0 = time.perf_counter()
+            wf = specs.serializer.from_dict(state)
+            wf.script_engine = engine
+            ready = wf.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                break
+            ready[0].data.update(DATA)
+            ready[0].run()
+            wf.do_engine_steps()
+            state = specs.serializer.to_dict(wf)
+            elapsed += time.perf_counter() - t0
+            steps += 1
+    return elapsed / steps * 1000
+
+
+def make_app(url: str, instance_path: str):
+    os.environ["INSTANCE_PATH"] = instance_path
+    from app import create_app
+    from flask_migrate import upgrade
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "PASSWORD_HASH_PROFILE": "CHEAPEST",
+                      "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade(revision="heads")
+    return app
+
+
+def service_layer(app, cases: int) -> tuple[float, int]:
+    from app.engine import runtime
+    from app.engine.deploy import deploy
+    from app.extensions import db
+    from app.models import HumanTask, ProcessInstance
+    from tests.factories import Factory
+    with app.app_context():
+        deploy("bench_five", BPMN)
+        enterprise = Factory().enterprise()
+        user = Factory().user("admin")
+        ids = [runtime.start("bench_five", title="基准", orgs={"enterprise_id": enterprise.id}).id for _ in range(cases)]
+        state_size = len(json.dumps(db.session.get(ProcessInstance, ids[0]).state))
+        done, t0 = 0, time.perf_counter()
+        for instance_id in ids:
+            while True:
+                task_id = db.session.scalar(db.select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                                         HumanTask.status == "open"))
+                if task_id is None:
+                    break
+                runtime.complete_task(task_id, DATA, user)
+                done += 1
+        return done / (time.perf_counter() - t0), state_size
+
+
+def http_api(app, cases: int) -> float:
+    from app.engine import runtime
+    from app.extensions import db
+    from app.models import HumanTask
+    from app.services import users
+    from tests.factories import Factory
+    with app.app_context():
+        enterprise = Factory().enterprise()
+        user = Factory().user("admin", roles=["admin", "enterprise", "housing_center", "natural_resources"], org=enterprise)
+        token = users.issue_token(user)
+        ids = [runtime.start("bench_five", title="基准", orgs={"enterprise_id": enterprise.id}).id for _ in range(cases)]
+        db.session.remove()
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    done, t0 = 0, time.perf_counter()
+    for instance_id in ids:
+        while True:
+            with app.app_context():
+                task_id = db.session.scalar(db.select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                                         HumanTask.status == "open"))
+            if task_id is None:
+                break
+            response = client.post(f"/api/v1/tasks/{task_id}/complete", json=DATA, headers=headers)
+            assert response.status_code == 200, response.get_json()
+            done += 1
+    return done / (time.perf_counter() - t0)
+
+
+def inbox_p95(app, open_tasks: int, completed: int) -> float:
+    """Fill the projection with synthetic rows, then time the 'open tasks for my roles' query."""
+    from app.extensions import db
+    from app.models import HumanTask, ProcessInstance
+    from app.permissions import actionable_tasks
+    from app.models.base import utcnow
+    from tests.factories import Factory
+    with app.app_context():
+        instance_id = db.session.scalar(db.select(ProcessInstance.id).limit(1))
+        user = Factory().user("housing_center")
+        roles = ["housing_center", "street_office", "natural_resources", "fire_brigade", "enterprise"]
+        now = utcnow()
+        batch = []
+        conn = db.session.connection()
+        for i in range(open_tasks + completed):
+            batch.append({"instance_id": instance_id, "task_uuid": str(uuid.uuid4()), "spec_id": "t", "name": "任务",
+                          "lane": "", "role": roles[i % len(roles)], "form_key": "", "title": f"案件{i}",
+                          "model_key": "bench_five", "status": "open" if i < open_tasks else "completed",
+                          "created_at": now, "enterprise_id": i % 20000})
+            if len(batch) == 20000:
+                conn.execute(sa.insert(HumanTask), batch)
+                batch = []
+        if batch:
+            conn.execute(sa.insert(HumanTask), batch)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("ANALYZE human_task"))
+        times = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            query = actionable_tasks(user).where(HumanTask.status == "open", HumanTask.claimed_by_id.is_(None))
+            db.session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(25)).all()
+            db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+            times.append((time.perf_counter() - t0) * 1000)
+        return statistics.quantiles(times, n=20)[18]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--open", type=int, default=100_000)
+    parser.add_argument("--completed", type=int, default=1_000_000)
+    args = parser.parse_args()
+    floor = floor_per_step(50)
+    print(f"(1) floor, raw SpiffWorkflow per step: {floor:.2f} ms ({1000 / floor:.0f} steps/s)")
+    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    pg_name = f"wuye_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{pg_name}"'))
+    try:
+        tmp = tempfile.mkdtemp()
+        for label, url in (("SQLite", f"sqlite:///{tmp}/bench.sqlite"),
+                           ("PostgreSQL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}")):
+            app = make_app(url, tmp)
+            rate, size = service_layer(app, args.cases)
+            per_step = 1000 / rate
+            print(f"[{label}] (2) service layer: {rate:.0f} completions/s ({per_step:.2f} ms, "
+                  f"{per_step / floor:.1f}× the floor); state per instance {size / 1024:.1f} KB")
+            print(f"[{label}] (3) HTTP API: {http_api(app, max(args.cases // 2, 10)):.0f} completions/s")
+            if label == "PostgreSQL":
+                print(f"[{label}] inbox query p95 with {args.open:,} open and {args.completed:,} completed tasks: "
+                      f"{inbox_p95(app, args.open, args.completed):.1f} ms")
+            with app.app_context():
+                from app.extensions import db
+                db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

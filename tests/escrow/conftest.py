@@ -1,0 +1,52 @@
+"""Escrow fixtures: the sandbox bank as a real HTTP server and an open supervised account."""
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.engine.deploy import deploy
+from app.services import escrow
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+
+
+@pytest.fixture
+def processes(app):
+    for key in ("quarterly_disbursement", "escrow_reconciliation"):
+        deploy(key, (BPMN / f"{key}.bpmn").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def bank_url(app):
+    from sandbox.bank import create_app as create_bank
+    from sandbox.server import serve_in_thread
+    url, shutdown = serve_in_thread(create_bank(key_id=app.config["BANK_KEY_ID"], secret=app.config["BANK_SECRET"]))
+    app.config["BANK_GATEWAY_URL"] = url
+    app.config["BANK_TIMEOUT"] = 1
+    app.config["ENGINE_RETRY_BASE_SECONDS"] = 0
+    yield url
+    shutdown()
+
+
+@pytest.fixture
+def setup(app, factory, processes, bank_url):
+    """A community with 1 000 000.00 annual receivable fees and its supervised account."""
+    enterprise = factory.enterprise(name="乾元物业")
+    community = factory.community(enterprise=enterprise, name="世纪华庭", fee="1000000.00")
+    bank = factory.bank()
+    center = factory.user("housing_center")
+    account = escrow.open_account({"community_id": community.id, "bank_id": bank.id,
+                                   "payee_account_no": "6222021234567890128", "payee_name": "乾元物业"}, center)
+    return {"enterprise": enterprise, "community": community, "bank": bank, "account": account, "center": center}
+
+
+def deposit(bank_url, account_no, amount, payer="业主张三"):
+    response = requests.post(f"{bank_url}/_control/deposit", json={"account_no": account_no, "amount": amount,
+                                                                   "payer": payer}, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bank_balance(bank_url, account_no) -> Decimal:
+    return Decimal(requests.get(f"{bank_url}/_control/state", timeout=5).json()["accounts"][account_no]["balance"])

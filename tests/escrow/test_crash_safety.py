@@ -1,0 +1,71 @@
+"""kill -9 of a worker in the middle of a bank call: the instruction reached the bank but
+the result was never recorded. After restart, the sweep re-runs the call with the same
+reference: the money moved once, the ledger has one entry, the case completes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+from redis import Redis
+
+from app.engine import runtime
+from app.extensions import db
+from app.models import DisbursementRequest, HumanTask, LedgerTxn, ServiceCall
+from app.services import escrow
+from tests.engine.test_external_worker import run_worker
+from tests.escrow.conftest import bank_balance, deposit
+
+
+@pytest.fixture
+def redis_app(app, redis_url):
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    yield app
+    Redis.from_url(redis_url).flushdb()
+
+
+def test_worker_killed_mid_bank_call_pays_once_after_restart(redis_app, redis_url, database_url, tmp_path, setup,
+                                                             bank_url, factory):
+    account = setup["account"]
+    deposit(bank_url, account.account_no, "180000.00")
+    escrow.pull_statement(account)
+    year, quarter = escrow.current_quarter()
+    req = escrow.request_disbursement(factory.user("enterprise", org=setup["enterprise"]), account.id, year,
+                                      min(quarter, 3))
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == req.instance_id,
+                                                        HumanTask.spec_id == "review"))
+    runtime.complete_task(task.id, {"decision": "approve", "comment": ""}, setup["center"])
+    requests.post(f"{bank_url}/_control/timeout-next", json={"seconds": 30}, timeout=5)  # the bank is slow to answer
+
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "INSTANCE_PATH": str(tmp_path),
+           "SECRET_KEY": "test", "FLASK_APP": "app", "BANK_GATEWAY_URL": bank_url, "BANK_TIMEOUT": "60"}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "worker"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = requests.get(f"{bank_url}/_control/state", timeout=5).json()
+            if state["instructions"]:
+                break
+            time.sleep(0.2)
+        assert state["instructions"], "the worker never reached the bank"
+        time.sleep(0.5)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse die mid-call
+        worker.wait()
+
+    db.session.expire_all()
+    call = db.session.scalar(db.select(ServiceCall))
+    assert call.status == "running"  # sent, not recorded
+    assert db.session.get(DisbursementRequest, req.id).status == "approved"
+    assert runtime.requeue_stuck_calls(older_than_seconds=0) == 1  # the periodic sweep after restart
+    run_worker(database_url, redis_url, bank_url, tmp_path)
+
+    assert db.session.get(DisbursementRequest, req.id).status == "paid"
+    assert bank_balance(bank_url, account.account_no) == Decimal("50000.00")
+    assert db.session.scalar(db.select(db.func.count(LedgerTxn.id)).where(LedgerTxn.kind == "disbursement")) == 1
+    assert escrow.balance(account.id) == Decimal("50000.00")

@@ -1,0 +1,43 @@
+"""The bank instruction sent by a real RQ worker on Redis: the bank answers too late after
+executing, the worker retries with the same reference, the money moves once."""
+from decimal import Decimal
+
+import pytest
+import requests
+from redis import Redis
+
+from app.engine import runtime
+from app.extensions import db
+from app.models import DisbursementRequest, HumanTask, LedgerTxn, ServiceCall
+from app.services import escrow
+from tests.engine.test_external_worker import run_worker
+from tests.escrow.conftest import bank_balance, deposit
+
+
+@pytest.fixture
+def redis_app(app, redis_url):
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    yield app
+    Redis.from_url(redis_url).flushdb()
+
+
+def test_late_bank_answer_through_rq_pays_once(redis_app, redis_url, database_url, tmp_path, setup, bank_url, factory):
+    account = setup["account"]
+    deposit(bank_url, account.account_no, "180000.00")
+    escrow.pull_statement(account)
+    year, quarter = escrow.current_quarter()
+    req = escrow.request_disbursement(factory.user("enterprise", org=setup["enterprise"]), account.id, year,
+                                      min(quarter, 3))
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == req.instance_id,
+                                                        HumanTask.spec_id == "review"))
+    runtime.complete_task(task.id, {"decision": "approve", "comment": ""}, setup["center"])
+    assert db.session.scalar(db.select(ServiceCall)).status == "pending"  # queued on Redis, not run in the request
+    requests.post(f"{bank_url}/_control/timeout-next", json={"seconds": 3}, timeout=5)
+    run_worker(database_url, redis_url, bank_url, tmp_path)
+
+    call = db.session.scalar(db.select(ServiceCall))
+    assert call.status == "succeeded" and call.attempts == 2
+    assert db.session.get(DisbursementRequest, req.id).status == "paid"
+    assert bank_balance(bank_url, account.account_no) == Decimal("50000.00")
+    assert db.session.scalar(db.select(db.func.count(LedgerTxn.id)).where(LedgerTxn.kind == "disbursement")) == 1

@@ -1,0 +1,1 @@
+"""RQ job functions, one module per domain; `runner.run` is the single RQ entry point."""

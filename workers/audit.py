@@ -1,0 +1,6 @@
+"""Audit jobs."""
+from app.services import audit
+
+
+def seal() -> int:
+    return audit.seal()

@@ -1,0 +1,6 @@
+"""Notification jobs."""
+from app.services import notify
+
+
+def daily_digest() -> int:
+    return notify.daily_digest()
