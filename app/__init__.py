@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.compile_catalogs(app)
 
     db.init_app(app)
+    with app.app_context():
+        from app.extensions import tune_sqlite
+        tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                     render_as_batch=True, compare_type=True)
     csrf.init_app(app)

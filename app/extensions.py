@@ -23,3 +23,19 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """The embedded SQLite default has several writers (web, scheduler, in-process jobs):
+    WAL lets readers and one writer work together, and a writer waits for a lock instead
+    of failing at once with "database is locked"."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def tune_sqlite(engine) -> None:
+    from sqlalchemy import event
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        event.listen(engine, "connect", _sqlite_pragmas)

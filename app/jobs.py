@@ -80,6 +80,8 @@ def run_inline(app, request: JobRequest) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # SQLAlchemy fires this on a SAVEPOINT's release too; wait for the real commit
     pending = session.info.pop(PENDING_KEY, None)
     if not pending or not has_app_context():
         return

@@ -5,6 +5,8 @@ import importlib
 OPERATOR_MODULES = [
     "app.services.demo_ops",
     "app.services.escrow",
+    "app.services.filing",
+    "app.services.high_risk",
 ]
 
 

@@ -6,6 +6,7 @@ from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEve
 from app.models.org import Bank, Community, Department, DeviceSupplier, Enterprise, OwnersCommittee, StreetOffice
 from app.models.escrow import (BankInstruction, DisbursementRequest, EscrowAccount, EscrowAgreement, LedgerEntry,
                                LedgerTxn)
+from app.models.filing import EnterpriseFiling, HighRiskListing, HighRiskPerson
 from app.models.integration import IntegrationNonce
 from app.models.notification import Notification
 from app.models.people import Person
@@ -14,7 +15,7 @@ from app.models.user import ApiToken, User, UserRole
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "BankInstruction", "DisbursementRequest", "EscrowAccount",
-    "EscrowAgreement", "LedgerEntry", "LedgerTxn", "CaseComment", "CreditRecord", "Disclosure", "Substitute", "CalendarDay", "CalendarYear", "HumanTask", "InstanceEvent", "IntegrationNonce", "Notification", "MessageSubscription",
+    "EscrowAgreement", "EnterpriseFiling", "HighRiskListing", "HighRiskPerson", "LedgerEntry", "LedgerTxn", "CaseComment", "CreditRecord", "Disclosure", "Substitute", "CalendarDay", "CalendarYear", "HumanTask", "InstanceEvent", "IntegrationNonce", "Notification", "MessageSubscription",
     "ProcessInstance", "ProcessModel", "ProcessModelVersion", "ServiceCall", "Bank", "Community", "Department", "DeviceSupplier",
     "Enterprise", "OwnersCommittee", "Person", "StreetOffice", "User", "UserRole",
 ]

@@ -59,6 +59,10 @@ def seed() -> list[tuple[str, str, str]]:
                                         "contact_phone": f"1387430{i:04d}", "address": f"吉首市人民路 {i * 10} 号",
                                         "is_public_benefit": i == 10})
         enterprises.append(e)
+    # Most demo enterprises have filed; enterprise2's and two others have not, to show filing.
+    for i, e in enumerate(enterprises):
+        if i not in (1, 8, 9) and e.filing_status == "unfiled":
+            e.filing_status = "filed"
     communities = []
     for i in range(30):
         office = offices[i % len(offices)]

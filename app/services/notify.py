@@ -62,3 +62,9 @@ def daily_digest() -> int:
         sent += 1
     db.session.commit()
     return sent
+
+
+def notify_enterprise(enterprise_id: int, kind: str, title: str, body: str = "") -> None:
+    """Tell every active user of an enterprise."""
+    for user in db.session.scalars(db.select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True))):
+        notify(user, kind, title, body)

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import DateField, DateTimeField
 
 from app.engine import registry, runtime
 from app.engine.specs import safe_xml
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
 from app.permissions import acting_for, may_act_on_task, may_supervise, visible_instances
-from app.roles import role_for_lane
+from app.roles import role_for_lane, role_name
 from app.services import attachments
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -45,7 +46,7 @@ def may_act(user, row: HumanTask) -> bool:
 
 def _require_actor(user, row: HumanTask) -> None:
     if not may_act_on_task(user, row):
-        raise Forbidden(_("该任务属于“%(role)s”，您无权办理。", role=row.role))
+        raise Forbidden(_("该任务属于“%(role)s”，您无权办理。", role=role_name(row.role)))
     if row.status != "open":
         raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
     if row.claimed_by_id and row.claimed_by_id != user.id:
@@ -83,8 +84,24 @@ def build_form(row: HumanTask, formdata=None, *, csrf=True):
     if isinstance(formdata, dict) and not isinstance(formdata, MultiDict):  # a JSON body
         formdata = _as_formdata(formdata)
     meta = {} if csrf else {"csrf": False}
-    data = row.draft if formdata is None and row.draft else None
-    return cls(formdata=formdata, data=data, meta=meta)
+    data = None
+    if formdata is None:  # shown, not submitted: the saved draft, else what the form prefills
+        data = row.draft or (cls.prefill(row) if hasattr(cls, "prefill") else None)
+    form = cls(formdata=formdata, data=data, meta=meta)
+    if data:
+        _restore_dates(form)
+    return form
+
+
+def _restore_dates(form) -> None:
+    """Saved data keeps dates as ISO text (JSON); date fields need them back as dates."""
+    for field in form:
+        if isinstance(field, (DateField, DateTimeField)) and isinstance(field.data, str):
+            try:
+                parse = dt.date.fromisoformat if isinstance(field, DateField) else dt.datetime.fromisoformat
+                field.data = parse(field.data)
+            except ValueError:
+                field.data = None
 
 
 def _as_formdata(body: dict) -> MultiDict:
@@ -106,6 +123,9 @@ def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
     if not form.validate():
         raise ValidationFailed(_("表单填写有误，请按提示修改。"),
                                {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()})
+    if hasattr(form, "check_task"):  # rules that need the case or the user, e.g. four eyes
+        if problems := form.check_task(user, row):
+            raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
     data = form_data(form)
     for name, field in form._fields.items():  # uploaded documents become attachments of the case
         if isinstance(field.data, FileStorage) and field.data.filename:
@@ -124,7 +144,7 @@ def save_draft(user, task_id: int, formdata) -> HumanTask:
 def claim(user, task_id: int) -> HumanTask:
     row = get_task_for(user, task_id)
     if not may_act_on_task(user, row):
-        raise Forbidden(_("该任务属于“%(role)s”，您无权签收。", role=row.role))
+        raise Forbidden(_("该任务属于“%(role)s”，您无权签收。", role=role_name(row.role)))
     return runtime.claim(row.id, user)
 
 
@@ -178,3 +198,11 @@ def supervise(user, instance_id: int, action: str, reason: str = "") -> None:
     if action not in actions:
         raise NotFound(_("未知操作。"))
     actions[action]()
+
+
+def last_completion(instance_id: int, *spec_ids: str) -> HumanTask | None:
+    """The user task of a case completed last among spec_ids: what was entered and by whom
+    (operators read a form's data and its author from here)."""
+    return db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.spec_id.in_(spec_ids), HumanTask.status == "completed")
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1))

@@ -34,13 +34,14 @@ def register_web(app) -> None:
     from app.web.auth.routes import bp as auth_bp
     from app.web.cases.routes import bp as cases_bp
     from app.web.escrow.routes import bp as escrow_bp
+    from app.web.filing.routes import bp as filing_bp
     from app.web.inbox.routes import bp as inbox_bp
     from app.web.main.routes import bp as main_bp
     from app.web.orgs.routes import bp as orgs_bp
 
     from app.web.nav import register_nav
 
-    for bp in (vendor, auth_bp, main_bp, admin_bp, orgs_bp, inbox_bp, cases_bp, escrow_bp):
+    for bp in (vendor, auth_bp, main_bp, admin_bp, orgs_bp, inbox_bp, cases_bp, escrow_bp, filing_bp):
         app.register_blueprint(bp)
     register_nav(app)
     from app.web.labels import register_labels

@@ -25,6 +25,13 @@ REQUEST_STATUSES = {"pending": _l("待审批"), "approved": _l("已批准"), "re
 INSTRUCTION_STATUSES = {"created": _l("已生成"), "processing": _l("银行处理中"), "success": _l("已执行"),
                         "failed": _l("失败"), "returned": _l("退票")}
 
+FILING_STATUSES = {"drafting": _l("待企业填报"), "demanded": _l("已督促备案"), "submitted": _l("待审核"),
+                   "returned": _l("退回补正"), "accepted": _l("已备案"), "refused": _l("逾期或拒不备案")}
+ENTERPRISE_FILING = {"unfiled": _l("未备案"), "pending": _l("备案中"), "filed": _l("已备案"), "refused": _l("拒不备案")}
+RISK_STATUSES = {"none": _l("正常"), "proposed": _l("拟列入高风险"), "listed": _l("高风险管控")}
+LISTING_STATUSES = {"drafting": _l("拟定建议"), "proposed": _l("待住建局审核"), "listed": _l("已列入"),
+                    "rejected": _l("不予列入"), "removed": _l("已移出")}
+
 
 def status_name(code: str) -> str:
     return str(STATUS_NAMES.get(code, code))
@@ -40,4 +47,8 @@ def register_labels(app) -> None:
         status_name=status_name, event_name=event_name, deadline_warning=deadline_warning,
         ledger_kind=lambda code: str(LEDGER_KINDS.get(code, code)),
         request_status=lambda code: str(REQUEST_STATUSES.get(code, code)),
-        instruction_status=lambda code: str(INSTRUCTION_STATUSES.get(code, code)))
+        instruction_status=lambda code: str(INSTRUCTION_STATUSES.get(code, code)),
+        filing_status=lambda code: str(FILING_STATUSES.get(code, code)),
+        enterprise_filing=lambda code: str(ENTERPRISE_FILING.get(code, code)),
+        risk_status=lambda code: str(RISK_STATUSES.get(code, code)),
+        listing_status=lambda code: str(LISTING_STATUSES.get(code, code)))

@@ -22,6 +22,8 @@ NAV = [
             ("housing_center", "housing_bureau", "admin", "process_manager", "street_office")),
     NavItem("orgs.enterprise_list", _l("物业企业"), "bi-building"),
     NavItem("orgs.community_list", _l("小区"), "bi-houses"),
+    NavItem("filing.index", _l("企业备案"), "bi-clipboard-check", ("housing_center", "housing_bureau", "admin", "enterprise")),
+    NavItem("filing.high_risk_index", _l("高风险名单"), "bi-exclamation-octagon", ("housing_center", "housing_bureau", "admin")),
     NavItem("escrow.index", _l("资金监管"), "bi-bank", ("housing_center", "housing_bureau", "admin", "enterprise", "bank",
                                                       "street_office", "owners_committee")),
     NavItem("modeler.index", _l("流程模型"), "bi-diagram-3", ("process_manager", "admin")),

@@ -26,6 +26,16 @@ def test_in_process_job_runs_after_commit_and_not_after_rollback(app):
     assert pings() == ["committed"]
 
 
+def test_a_savepoint_is_not_the_commit_a_job_waits_for(app):
+    """Operators run inside SAVEPOINTs; a job they queue must still wait for the real commit."""
+    db.session.connection()
+    with db.session.begin_nested():
+        jobs.enqueue("workers.demo.record_ping", "after the outer commit")
+    assert pings() == []
+    db.session.commit()
+    assert pings() == ["after the outer commit"]
+
+
 @pytest.fixture
 def redis_app(app, redis_url):
     Redis.from_url(redis_url).flushdb()

@@ -70,6 +70,7 @@ def task(task_id):
     row = tasks.get_task_for(current_user, task_id)
     formdata = CombinedMultiDict([request.files, request.form]) if request.method == "POST" else None
     form = tasks.build_form(row, formdata) if row.form_key else None
+    status = 200
     if request.method == "POST":
         if request.form.get("action") == "draft":
             tasks.save_draft(current_user, task_id, request.form)
@@ -84,8 +85,9 @@ def task(task_id):
             flash(e.message, "danger")
         except ServiceError as e:
             flash(e.message, "danger")
+            status = e.status
         else:
             flash(_("任务“%(name)s”已办理。", name=row.name), "success")
             return redirect(url_for("inbox.index"))
     return render_template("inbox/task.html", t=row, form=form, case=cases.case_view(current_user, row.instance_id),
-                           can_act=tasks.may_act(current_user, row), due_state=inbox.due_state)
+                           can_act=tasks.may_act(current_user, row), due_state=inbox.due_state), status

@@ -1,0 +1,314 @@
+"""Enterprise filing (备案), policy 三(六) and 三(七).
+
+Two ways in: an enterprise files on its own (it signs up and starts bpmn/filing.bpmn), or
+the housing center finds it operating unfiled and issues a filing demand with a deadline
+in working days. The center reviews and accepts, or returns the filing with what to
+supplement, as many rounds as needed. An enterprise that lets the demand's deadline pass,
+or declares refusal, gets a written risk notice to the owners of every community it
+serves and is escalated to the high-risk list (app/services/high_risk.py).
+"""
+import csv
+import io
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from app import jobs
+from app.engine import runtime
+from app.engine.calendar import current_calendar, now
+from app.engine.registry import operator
+from app.extensions import db
+from app.models import Community, CreditRecord, Disclosure, Enterprise, EnterpriseFiling, HumanTask, User
+from app.models.base import utcnow
+from app.services import audit, documents, orgs, users
+from app.services.notify import notify_enterprise
+from app.services.tasks import last_completion
+from app.services.cases import summary
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.validators import is_valid_uscc
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEMAND_WORKING_DAYS = 10  # the default deadline of a filing demand
+
+
+def today() -> date:
+    return now().astimezone(SHANGHAI).date()
+
+
+def filing_for_instance(instance_id: int) -> EnterpriseFiling | None:
+    return db.session.scalar(db.select(EnterpriseFiling).where(EnterpriseFiling.instance_id == instance_id))
+
+
+def default_deadline() -> date:
+    return current_calendar().add_working_days(today(), DEMAND_WORKING_DAYS).date
+
+
+# --- ways in -------------------------------------------------------------------------------
+
+def signup_enterprise(data: dict) -> User:
+    """An enterprise opens its account: the enterprise (unfiled) and its first user, or
+    nothing at all when anything is wrong."""
+    errors = {}
+    uscc = (data.get("uscc") or "").strip().upper()
+    if not is_valid_uscc(uscc):
+        errors["uscc"] = _("统一社会信用代码格式或校验位不正确。")
+    elif db.session.scalar(db.select(Enterprise.id).where(Enterprise.uscc == uscc)):
+        errors["uscc"] = _("该统一社会信用代码已登记。如贵企业尚无账号，请联系住保中心开通。")
+    username = (data.get("username") or "").strip()
+    if db.session.scalar(db.select(User.id).where(User.username == username)):
+        errors["username"] = _("用户名已存在。")
+    if problem := users.password_problem(data.get("password") or ""):
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(_("注册信息有误。"), errors)
+    enterprise = orgs.create_enterprise({**data, "uscc": uscc})
+    return users.create_user(username, data["password"], ["enterprise"], display_name=data.get("contact_name") or "",
+                             org_id=enterprise.id)
+
+
+def _open_filing(enterprise_id: int) -> EnterpriseFiling | None:
+    return db.session.scalar(db.select(EnterpriseFiling).where(EnterpriseFiling.active_key == enterprise_id))
+
+
+def _start(filing: EnterpriseFiling, actor, data: dict):
+    enterprise = filing.enterprise
+    title = _("%(name)s · 企业备案", name=enterprise.name)
+    instance = runtime.start("filing", business_key=f"filing-{filing.id}", title=title, actor=actor, subject=filing,
+                             data={"filing_id": filing.id, **data}, orgs={"enterprise_id": enterprise.id})
+    filing.instance_id = instance.id
+    db.session.commit()
+    return instance
+
+
+def start_filing(user) -> EnterpriseFiling:
+    """The enterprise's own filing (way in a)."""
+    if not user.has_role("enterprise") or not user.enterprise_id:
+        raise Forbidden(_("只有物业服务企业可以办理备案。"))
+    enterprise = db.session.get(Enterprise, user.enterprise_id)
+    if enterprise.filing_status == "filed":
+        raise Conflict(_("贵企业已完成备案。"))
+    if _open_filing(enterprise.id):
+        raise Conflict(_("贵企业已有一件正在办理的备案，请在待办任务中继续。"))
+    filing = EnterpriseFiling(enterprise_id=enterprise.id, origin="self", status="drafting", active_key=enterprise.id)
+    enterprise.filing_status = "pending"
+    db.session.add(filing)
+    db.session.flush()
+    audit.record("filing.start", filing, after={"enterprise": enterprise.name}, actor=user)
+    _start(filing, user, {"origin": "self"})
+    return filing
+
+
+def register_unfiled(data: dict, actor) -> Enterprise:
+    """Manual entry of an enterprise found operating in the city without filing."""
+    return orgs.create_enterprise(data, actor=actor)
+
+
+REGISTER_COLUMNS = {"企业名称": "name", "统一社会信用代码": "uscc", "住所": "address", "联系人": "contact_name",
+                    "联系电话": "contact_phone"}
+
+
+def _register_rows(filename: str, content: bytes) -> list[dict]:
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+            rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception:
+            raise ValidationFailed(_("无法读取该 Excel 文件。"), {"file": _("无法读取该 Excel 文件。")})
+    elif filename.lower().endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("gb18030")
+            except UnicodeDecodeError:
+                raise ValidationFailed(_("CSV 文件编码无法识别，请使用 UTF-8 或 GBK。"), {"file": _("编码无法识别。")})
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    else:
+        raise ValidationFailed(_("只接受 CSV 或 Excel（.xlsx）文件。"), {"file": _("只接受 CSV 或 Excel（.xlsx）文件。")})
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        raise ValidationFailed(_("文件是空的。"), {"file": _("文件是空的。")})
+    header = rows[0]
+    if "统一社会信用代码" not in header or "企业名称" not in header:
+        raise ValidationFailed(_("首行须为列名，至少包含“企业名称”和“统一社会信用代码”。"),
+                               {"file": _("首行须包含“企业名称”和“统一社会信用代码”。")})
+    index = {REGISTER_COLUMNS[name]: i for i, name in enumerate(header) if name in REGISTER_COLUMNS}
+    return [{key: (row[i] if i < len(row) else "") for key, i in index.items()} for row in rows[1:]]
+
+
+def import_register(filename: str, content: bytes, actor) -> dict:
+    """Import the market-regulation register: enterprises not yet known are added as
+    unfiled; known ones are skipped. Any invalid row refuses the whole file."""
+    rows = _register_rows(filename, content)
+    known = set(db.session.scalars(db.select(Enterprise.uscc)))
+    problems, new, seen = [], [], set()
+    for number, row in enumerate(rows, start=2):
+        uscc = (row.get("uscc") or "").upper()
+        if not row.get("name"):
+            problems.append(_("第 %(n)d 行：缺少企业名称。", n=number))
+        elif not is_valid_uscc(uscc):
+            problems.append(_("第 %(n)d 行：统一社会信用代码“%(c)s”无效。", n=number, c=uscc))
+        elif uscc in seen:
+            problems.append(_("第 %(n)d 行：统一社会信用代码“%(c)s”在文件中重复。", n=number, c=uscc))
+        elif uscc not in known:
+            new.append({**row, "uscc": uscc})
+        seen.add(uscc)
+    if problems:
+        raise ValidationFailed(_("名册有误，未导入任何企业：") + "；".join(problems[:20]), {"file": "；".join(problems[:20])})
+    for row in new:
+        db.session.add(Enterprise(name=row["name"][:200], uscc=row["uscc"], address=row.get("address", "")[:300],
+                                  contact_name=row.get("contact_name", "")[:50],
+                                  contact_phone=row.get("contact_phone", "")[:30]))
+    audit.record("filing.import_register", target_type="Enterprise", after={"added": len(new), "rows": len(rows)},
+                 actor=actor)
+    db.session.commit()
+    return {"added": len(new), "skipped": len(rows) - len(new)}
+
+
+def issue_demand(user, enterprise_id: int, deadline: date, finding: str) -> EnterpriseFiling:
+    """Way in b: the center demands that an enterprise operating unfiled file by `deadline`."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(_("企业不存在。"))
+    if enterprise.filing_status == "filed":
+        raise ValidationFailed(_("该企业已备案。"), {"enterprise_id": _("该企业已备案。")})
+    if _open_filing(enterprise.id):
+        raise Conflict(_("该企业已有一件正在办理的备案。"))
+    if deadline is None or deadline <= today():
+        raise ValidationFailed(_("备案期限须晚于今天。"), {"deadline": _("备案期限须晚于今天。")})
+    filing = EnterpriseFiling(enterprise_id=enterprise.id, origin="demand", status="demanded", deadline=deadline,
+                              active_key=enterprise.id)
+    enterprise.filing_status = "pending"
+    db.session.add(filing)
+    db.session.flush()
+    audit.record("filing.demand", filing, after={"enterprise": enterprise.name, "deadline": deadline}, actor=user)
+    # The deadline ends with the day: the timer fires at the first moment after it.
+    deadline_at = datetime.combine(deadline, time(23, 59, 59), SHANGHAI)
+    _start(filing, user, {"origin": "demand", "deadline_at": deadline_at.isoformat(), "finding": finding.strip()})
+    return filing
+
+
+# --- operators of bpmn/filing.bpmn ----------------------------------------------------------
+
+@operator("filing.issue_demand_notice", "生成备案督促通知书", params={"filing_id": "备案编号"})
+def issue_demand_notice(ctx, filing_id: int) -> dict:
+    filing = db.session.get(EnterpriseFiling, filing_id)
+    enterprise = filing.enterprise
+    notice = documents.generate("documents/filing_demand.html", f"{enterprise.name}备案督促通知书",
+                                kind="filing_demand", instance_id=ctx.instance_id, enterprise=enterprise,
+                                filing=filing, communities=enterprise.communities)
+    filing.demand_notice_id = notice.id
+    notify_enterprise(enterprise.id, "filing", _("住保中心要求贵企业办理备案"),
+                       _("请于 %(d)s 前登录系统提交备案材料。", d=filing.deadline.isoformat()))
+    return {"notice_id": notice.id}
+
+
+SUBMISSION_TASKS = ("submit", "submit_on_demand")
+DOCUMENT_FIELDS = ("licence_scan", "contracts_scan", "other_documents")
+
+
+@operator("filing.record_submission", "登记备案材料", params={"filing_id": "备案编号"})
+def record_submission(ctx, filing_id: int) -> dict:
+    """Keep what the enterprise just submitted; documents not uploaded again stay as before."""
+    filing = db.session.get(EnterpriseFiling, filing_id)
+    task = last_completion(ctx.instance_id, *SUBMISSION_TASKS)
+    submitted = {k: v for k, v in (task.completed_data or {}).items() if k not in ("response", "refusal_reason")}
+    details = dict(filing.details or {})
+    for name in DOCUMENT_FIELDS:
+        if not submitted.get(name):
+            submitted[name] = details.get(name)
+    filing.details = submitted
+    filing.rounds += 1
+    filing.status, filing.submitted_at = "submitted", utcnow()
+    audit.record("filing.submit", filing, after={"round": filing.rounds}, actor=task.completed_by)
+    return {"round": filing.rounds}
+
+
+@operator("filing.decide", "记录备案审核结论",
+          params={"filing_id": "备案编号", "decision": "结论", "supplement_items": "需补正材料", "comment": "意见"})
+def decide(ctx, filing_id: int, decision: str, supplement_items=None, comment: str = "") -> dict:
+    from forms.filing import SUPPLEMENT_ITEMS
+    filing = db.session.get(EnterpriseFiling, filing_id)
+    enterprise = filing.enterprise
+    reviewer = last_completion(ctx.instance_id, "review").completed_by
+    filing.review_comment, filing.decided_at = comment or "", utcnow()
+    if decision != "accept":
+        labels = dict(SUPPLEMENT_ITEMS)
+        filing.status = "returned"
+        filing.supplement_items = [str(labels.get(item, item)) for item in (supplement_items or [])]
+        audit.record("filing.return", filing, after={"items": filing.supplement_items, "comment": comment},
+                     actor=reviewer)
+        notify_enterprise(enterprise.id, "filing", _("备案材料需补正"), "；".join(filing.supplement_items) + "\n" + (comment or ""))
+        return {"accepted": False}
+    filing.status, filing.supplement_items, filing.active_key = "accepted", [], None
+    enterprise.filing_status = "filed"
+    details = filing.details
+    enterprise.address = details.get("registered_address") or enterprise.address
+    if details.get("legal_rep_id_number"):
+        enterprise.legal_rep = orgs.get_or_create_person(details.get("legal_rep_name", ""),
+                                                         details["legal_rep_id_number"])
+    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="filing", positive=True, title=_("完成企业备案"),
+                                source=_("住保中心"), source_instance_id=ctx.instance_id))
+    audit.record("filing.accept", filing, after={"enterprise": enterprise.name}, actor=reviewer)
+    notify_enterprise(enterprise.id, "filing", _("贵企业已完成备案"))
+    return {"accepted": True}
+
+
+@operator("filing.refused", "逾期或拒不备案：向业主发出风险提示并移交高风险管控",
+          params={"filing_id": "备案编号", "cause": "原因（deadline / declared）"})
+def refused(ctx, filing_id: int, cause: str) -> dict:
+    """A written risk notice per community (PDF and public disclosure), a credit record,
+    and the escalation to the high-risk process, started once this case has committed."""
+    filing = db.session.get(EnterpriseFiling, filing_id)
+    enterprise = filing.enterprise
+    reason = (_("逾期未按备案督促通知书办理备案") if cause == "deadline" else
+              _("明确表示拒不备案：%(r)s", r=(last_completion(ctx.instance_id, "submit_on_demand").completed_data
+                                        or {}).get("refusal_reason", "")))
+    filing.status, filing.active_key, filing.decided_at = "refused", None, utcnow()
+    enterprise.filing_status = "refused"
+    communities = db.session.scalars(db.select(Community).where(Community.enterprise_id == enterprise.id)
+                                     .order_by(Community.id)).all()
+    for community in communities:
+        pdf = documents.generate("documents/risk_notice.html", f"{community.name}风险提示函", kind="risk_notice",
+                                 instance_id=ctx.instance_id, enterprise=enterprise, community=community, reason=reason)
+        db.session.add(Disclosure(community_id=community.id, enterprise_id=enterprise.id, kind="risk_notice",
+                                  title=_("风险提示：%(name)s 未依规备案", name=enterprise.name), body=reason,
+                                  attachment_id=pdf.id, source_instance_id=ctx.instance_id))
+    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="filing", positive=False,
+                                title=_("未依规办理备案"), detail=reason, source=_("住保中心"),
+                                source_instance_id=ctx.instance_id))
+    audit.record("filing.refused", filing, after={"cause": cause, "communities": len(communities)})
+    jobs.enqueue("workers.filing.start_escalation", filing.id)
+    return {"notices": len(communities)}
+
+
+# --- what people see -------------------------------------------------------------------------
+
+@summary("EnterpriseFiling")
+def _filing_summary(subject_id):
+    from app.web.labels import FILING_STATUSES
+    filing = db.session.get(EnterpriseFiling, subject_id)
+    if filing is None:
+        return []
+    rows = [(_("企业"), filing.enterprise.name), (_("统一社会信用代码"), filing.enterprise.uscc),
+            (_("备案状态"), str(FILING_STATUSES.get(filing.status, filing.status))), (_("提交轮次"), filing.rounds)]
+    if filing.deadline:
+        rows.append((_("备案期限"), filing.deadline.isoformat()))
+    if filing.supplement_items:
+        rows.append((_("需补正的材料"), "；".join(filing.supplement_items)))
+    if filing.review_comment:
+        rows.append((_("审核意见"), filing.review_comment))
+    return rows
+
+
+def filings_of(enterprise_id: int) -> list[EnterpriseFiling]:
+    return db.session.scalars(db.select(EnterpriseFiling).where(EnterpriseFiling.enterprise_id == enterprise_id)
+                              .order_by(EnterpriseFiling.id.desc())).all()
+
+
+def open_task_for(filing: EnterpriseFiling) -> HumanTask | None:
+    """The enterprise's open task of a filing case, if it has one."""
+    return db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == filing.instance_id, HumanTask.status == "open", HumanTask.role == "enterprise"))

@@ -1,0 +1,46 @@
+"""Filing and high-risk fixtures: both processes deployed, helpers to act through the pages."""
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.engine.deploy import deploy
+from app.extensions import db
+from app.models import HumanTask
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def processes(app):
+    for key in ("filing", "high_risk_escalation"):
+        deploy(key, (BPMN / f"{key}.bpmn").read_text(encoding="utf-8"))
+
+
+def open_task(instance_id, spec_id=None) -> HumanTask:
+    db.session.expire_all()
+    query = db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    if spec_id:
+        query = query.where(HumanTask.spec_id == spec_id)
+    return db.session.scalar(query)
+
+
+def pdf_file(name="scan.pdf"):
+    return (io.BytesIO(PDF), name)
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def filing_form(factory, **changes) -> dict:
+    data = {"action": "complete", "registered_capital": "500", "registered_address": "吉首市乾州街道世纪大道 8 号",
+            "established_on": "2015-06-01", "business_scope": "物业管理；家政服务", "legal_rep_name": "向东",
+            "legal_rep_id_number": factory.person_id(), "qualification": "ISO9001 质量管理体系；物业管理制度汇编",
+            "staff_count": "86", "managers": f"彭丽 {factory.person_id()} 13907430001",
+            "communities": "世纪华庭 2024-01-01 至 2026-12-31", "declaration": "y",
+            "licence_scan": pdf_file("营业执照.pdf"), "contracts_scan": pdf_file("合同.pdf")}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}

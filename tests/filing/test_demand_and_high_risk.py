@@ -1,0 +1,215 @@
+"""Way in (b): the center finds an unfiled enterprise, demands filing with a deadline in
+working days; a missed deadline (timer job) or a declared refusal sends a risk notice to the
+owners of every community and escalates to the high-risk list; listing and removal."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.engine import calendar, runtime
+from app.extensions import db
+from app.models import Attachment, CreditRecord, Disclosure, Enterprise, EnterpriseFiling, HighRiskListing
+from app.services import high_risk
+from app.services.attachments import path_of
+from app.services.demo import demo_uscc
+from tests.filing.conftest import open_task, pdf_text
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def clock():
+    calendar.set_clock(datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))  # a Monday
+    yield calendar.set_clock
+    calendar.set_clock(None)
+
+
+def demand(center, enterprise, deadline="2026-03-16"):
+    return center.post("/filing/demands/new", data={"enterprise_id": enterprise.id, "deadline": deadline,
+                                                    "finding": "经街道巡查发现该企业在世纪华庭提供物业服务"})
+
+
+def test_unfiled_enterprise_entry_refuses_bad_codes(login_as):
+    center = login_as("housing_center")
+    bad = center.post("/filing/unfiled/new", data={"name": "无证物业", "uscc": "91433101MA4L0000X0"})
+    assert "统一社会信用代码格式或校验位不正确" in bad.get_data(as_text=True)
+    ok = center.post("/filing/unfiled/new", data={"name": "无证物业", "uscc": demo_uscc(950)})
+    assert ok.status_code == 302 and "/filing/demands/new" in ok.location
+    again = center.post("/filing/unfiled/new", data={"name": "无证物业二", "uscc": demo_uscc(950)})
+    assert "该统一社会信用代码已登记" in again.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Enterprise)) == 1
+    assert login_as("enterprise").get("/filing/unfiled/new").status_code == 403
+
+
+def test_missed_deadline_notifies_owners_and_escalates_then_listing_and_removal(
+        app, processes, factory, login_as, clock):
+    enterprise = factory.enterprise(name="鸿运物业")
+    communities = [factory.community(enterprise=enterprise, name=name) for name in ("世纪华庭", "峒河小区")]
+    enterprise_user = login_as("enterprise", org=enterprise)
+    center = login_as("housing_center")
+
+    assert "请于" not in enterprise_user.get("/filing").get_data(as_text=True)
+    past = demand(center, enterprise, deadline="2026-03-01")
+    assert "备案期限须晚于今天" in past.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(EnterpriseFiling)) == 0
+    assert demand(login_as("enterprise"), enterprise).status_code == 403
+
+    form_page = center.get(f"/filing/demands/new?enterprise_id={enterprise.id}").get_data(as_text=True)
+    assert 'value="2026-03-16"' in form_page  # default: 10 working days
+    assert demand(center, enterprise).status_code == 302
+    filing = db.session.scalar(db.select(EnterpriseFiling))
+    assert filing.status == "demanded" and filing.deadline == date(2026, 3, 16)
+    notice = pdf_text(path_of(db.session.get(Attachment, filing.demand_notice_id)))
+    assert "备案督促通知书" in notice and "鸿运物业" in notice and "2026 年 3 月 16 日" in notice
+    mine = enterprise_user.get("/filing").get_data(as_text=True)
+    assert "请于 2026-03-16 前提交备案材料" in mine
+    assert open_task(filing.instance_id, "submit_on_demand") is not None
+
+    clock(datetime(2026, 3, 16, 20, 0, tzinfo=SHANGHAI))  # the deadline day itself still counts
+    assert runtime.advance_due_timers() == 0
+    clock(datetime(2026, 3, 17, 9, 0, tzinfo=SHANGHAI))
+    assert runtime.advance_due_timers() == 1
+    db.session.expire_all()
+    assert filing.status == "refused" and enterprise.filing_status == "refused"
+    assert open_task(filing.instance_id, "submit_on_demand") is None
+
+    # A risk notice per community: a PDF, and an entry on the community's public page.
+    for community in communities:
+        disclosure = db.session.scalar(db.select(Disclosure).where(Disclosure.community_id == community.id))
+        assert disclosure.kind == "risk_notice"
+        text = pdf_text(path_of(disclosure.attachment))
+        assert "风险提示函" in text and community.name in text and "鸿运物业" in text
+        page = app.test_client().get(f"/public/communities/{community.id}").get_data(as_text=True)
+        assert "风险提示：鸿运物业 未依规备案" in page
+        pdf = app.test_client().get(f"/public/disclosures/{disclosure.id}.pdf")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert db.session.scalar(db.select(CreditRecord.title).where(CreditRecord.positive.is_(False))) == "未依规办理备案"
+
+    # The escalation: a high-risk case whose proposal starts from the filing's facts.
+    listing = db.session.scalar(db.select(HighRiskListing).where(HighRiskListing.enterprise_id == enterprise.id))
+    propose = open_task(listing.instance_id, "propose")
+    page = center.get(f"/tasks/{propose.id}").get_data(as_text=True)
+    assert "未按备案督促通知书的期限办理企业备案" in page
+
+    walk_listing_and_removal(app, factory, login_as, center, enterprise_user, enterprise, listing, communities)
+
+
+def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, enterprise, listing, communities):
+    propose = open_task(listing.instance_id, "propose")
+    manager_id = factory.person_id()
+    bad = center.post(f"/tasks/{propose.id}", data={"action": "complete", "reason": "拒不备案", "evidence": "通知书",
+                                                   "project_managers": "彭丽 12345"})
+    assert "身份证号须有效" in bad.get_data(as_text=True)
+    proposal = {"action": "complete", "reason": "拒不备案，经督促逾期仍未办理", "evidence": "备案督促通知书及送达回证",
+                "list_legal_rep": "y", "project_managers": f"彭丽 {manager_id}"}
+    assert center.post(f"/tasks/{propose.id}", data=proposal).status_code == 302
+
+    # The proposer may not approve, even holding the bureau's role too.
+    review = open_task(listing.instance_id, "review")
+    proposer = db.session.get(HighRiskListing, listing.id).proposed_by
+    from app.models import UserRole
+    proposer.role_rows.append(UserRole(role="housing_bureau"))
+    db.session.commit()
+    refused = center.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"})
+    assert "提出或核实该事项的人不能同时审批" in refused.get_data(as_text=True)
+    assert open_task(listing.instance_id, "review").id == review.id
+    assert login_as("enterprise", org=enterprise).post(
+        f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"}).status_code in (403, 404)
+
+    bureau = login_as("housing_bureau")
+    no_reason = bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "send_back"})
+    assert "退回或不予列入时须填写审核意见" in no_reason.get_data(as_text=True)
+    assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "send_back",
+                                                    "comment": "请补充送达证据"}).status_code == 302
+    propose = open_task(listing.instance_id, "propose")
+    assert center.post(f"/tasks/{propose.id}", data={**proposal, "evidence": "通知书、送达回证、逾期记录"}).status_code == 302
+    review = open_task(listing.instance_id, "review")
+    assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"}).status_code == 302
+
+    db.session.expire_all()
+    listing = db.session.get(HighRiskListing, listing.id)
+    assert listing.status == "listed" and enterprise.risk_status == "listed" and high_risk.is_barred(enterprise.id)
+    assert {p.role for p in listing.persons} == {"project_manager"} | ({"legal_rep"} if enterprise.legal_rep_id else set())
+    public = app.test_client().get("/public/high-risk").get_data(as_text=True)
+    assert enterprise.name in public and enterprise.uscc in public and "彭丽" in public
+    assert manager_id not in public and manager_id[:3] + "*" in public  # masked ID numbers only
+    for community in communities:
+        page = app.test_client().get(f"/public/communities/{community.id}").get_data(as_text=True)
+        assert "被列入高风险管控名单" in page
+    assert "高风险管控" in center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
+
+    # Removal: the enterprise corrects and applies; the center verifies; the bureau approves.
+    apply = open_task(listing.instance_id, "apply_removal")
+    assert enterprise_user.post(f"/tasks/{apply.id}", data={"action": "complete", "correction": "已提交备案材料"}
+                                ).status_code == 302
+    verify = open_task(listing.instance_id, "verify_removal")
+    assert center.post(f"/tasks/{verify.id}", data={"action": "complete", "verified": "no",
+                                                    "comment": "尚未完成备案"}).status_code == 302
+    apply = open_task(listing.instance_id, "apply_removal")
+    assert enterprise_user.post(f"/tasks/{apply.id}", data={"action": "complete",
+                                                            "correction": "已完成备案并整改到位"}).status_code == 302
+    verify = open_task(listing.instance_id, "verify_removal")
+    verifier = login_as("housing_center", roles=["housing_center", "housing_bureau"])
+    assert verifier.post(f"/tasks/{verify.id}", data={"action": "complete", "verified": "yes",
+                                                      "comment": "经核实整改到位"}).status_code == 302
+    approve = open_task(listing.instance_id, "approve_removal")
+    refused = verifier.post(f"/tasks/{approve.id}", data={"action": "complete", "decision": "approve"})
+    assert "提出或核实该事项的人不能同时审批" in refused.get_data(as_text=True)
+    assert bureau.post(f"/tasks/{approve.id}", data={"action": "complete", "decision": "approve"}).status_code == 302
+
+    db.session.expire_all()
+    listing = db.session.get(HighRiskListing, listing.id)
+    assert listing.status == "removed" and enterprise.risk_status == "none" and not high_risk.is_barred(enterprise.id)
+    assert enterprise.name not in app.test_client().get("/public/high-risk").get_data(as_text=True)
+    history = center.get("/high-risk?status=removed").get_data(as_text=True)
+    assert enterprise.name in history
+    credit = [r.title for r in db.session.scalars(db.select(CreditRecord).where(
+        CreditRecord.enterprise_id == enterprise.id, CreditRecord.kind == "high_risk").order_by(CreditRecord.id))]
+    assert credit[0].endswith("被列入高风险管控名单") and credit[-1].endswith("已移出高风险管控名单")
+    assert db.session.get(type(listing.instance), listing.instance_id) if hasattr(listing, "instance") else True
+
+
+def test_declared_refusal_escalates_at_once(app, processes, factory, login_as, clock):
+    enterprise = factory.enterprise(name="拒备物业")
+    factory.community(enterprise=enterprise, name="乾州小区")
+    enterprise_user = login_as("enterprise", org=enterprise)
+    center = login_as("housing_center")
+    assert demand(center, enterprise).status_code == 302
+    filing = db.session.scalar(db.select(EnterpriseFiling))
+    task = open_task(filing.instance_id, "submit_on_demand")
+    no_reason = enterprise_user.post(f"/tasks/{task.id}", data={"action": "complete", "response": "refuse"})
+    assert "拒不备案时须说明理由" in no_reason.get_data(as_text=True)
+    assert enterprise_user.post(f"/tasks/{task.id}", data={"action": "complete", "response": "refuse",
+                                                           "refusal_reason": "我司认为无需备案"}).status_code == 302
+    db.session.expire_all()
+    assert filing.status == "refused"
+    disclosure = db.session.scalar(db.select(Disclosure))
+    assert "我司认为无需备案" in disclosure.body
+    listing = db.session.scalar(db.select(HighRiskListing).where(HighRiskListing.enterprise_id == enterprise.id))
+    assert listing is not None and open_task(listing.instance_id, "propose") is not None
+    # Running the escalation job again does not open a second case.
+    assert high_risk.start_from_filing(filing.id) is None
+
+
+def test_center_proposes_from_the_enterprise_page_and_bureau_rejects(app, processes, factory, login_as):
+    enterprise = factory.enterprise(name="普通物业")
+    center = login_as("housing_center")
+    assert login_as("housing_bureau").post("/high-risk/propose", data={"enterprise_id": enterprise.id}
+                                           ).status_code == 403
+    response = center.post("/high-risk/propose", data={"enterprise_id": enterprise.id})
+    assert response.status_code == 302 and "/tasks/" in response.location
+    again = center.post("/high-risk/propose", data={"enterprise_id": enterprise.id}, follow_redirects=True)
+    assert "该企业已有一件正在办理或已生效的高风险管控" in again.get_data(as_text=True)
+    listing = db.session.scalar(db.select(HighRiskListing))
+    propose = open_task(listing.instance_id, "propose")
+    assert center.post(f"/tasks/{propose.id}", data={"action": "complete", "reason": "服务质量投诉集中",
+                                                     "evidence": "12345 工单 15 件"}).status_code == 302
+    review = open_task(listing.instance_id, "review")
+    bureau = login_as("housing_bureau")
+    assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "reject",
+                                                    "comment": "证据不足"}).status_code == 302
+    db.session.expire_all()
+    assert listing.status == "rejected" and enterprise.risk_status == "none"
+    assert enterprise.name not in app.test_client().get("/public/high-risk").get_data(as_text=True)
+    # Rejected: a new proposal may be made later.
+    assert center.post("/high-risk/propose", data={"enterprise_id": enterprise.id}).status_code == 302

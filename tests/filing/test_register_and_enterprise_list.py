@@ -1,0 +1,68 @@
+"""The market-regulation register import (CSV and Excel), the enterprise list's filters and
+Excel export, each scoped to what the user may see."""
+import io
+
+from openpyxl import Workbook, load_workbook
+
+from app.extensions import db
+from app.models import Enterprise
+from app.services.demo import demo_uscc
+
+HEADER = "企业名称,统一社会信用代码,住所,联系人,联系电话\n"
+
+
+def upload(client, content: bytes, name: str):
+    return client.post("/filing/import", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+
+
+def count() -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Enterprise))
+
+
+def test_register_import_refuses_a_bad_file_whole_and_skips_known_enterprises(login_as, factory):
+    known = factory.enterprise(name="已登记物业")
+    center = login_as("housing_center")
+    bad = HEADER + f"甲物业,{demo_uscc(801)},吉首市,张三,13800000000\n乙物业,91433101MA4L0000X0,吉首市,,\n"
+    response = upload(center, bad.encode("utf-8"), "register.csv")
+    assert "第 3 行：统一社会信用代码“91433101MA4L0000X0”无效" in response.get_data(as_text=True)
+    assert count() == 1
+    assert "首行须包含" in upload(center, b"a,b\n1,2\n", "register.csv").get_data(as_text=True)
+    assert "只接受 CSV 或 Excel" in upload(center, b"x", "register.txt").get_data(as_text=True)
+
+    good = HEADER + f"甲物业,{demo_uscc(801)},吉首市,张三,13800000000\n已登记物业,{known.uscc},,,\n"
+    response = upload(center, good.encode("gb18030"), "register.csv")  # GBK from Excel on Windows
+    assert response.status_code == 302
+    assert count() == 2
+    added = db.session.scalar(db.select(Enterprise).where(Enterprise.uscc == demo_uscc(801)))
+    assert added.name == "甲物业" and added.filing_status == "unfiled"
+
+    wb = Workbook()
+    wb.active.append(["企业名称", "统一社会信用代码", "住所"])
+    wb.active.append(["丙物业", demo_uscc(802), "吉首市乾州街道"])
+    wb.active.append(["甲物业", demo_uscc(801), ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    assert upload(center, buffer.getvalue(), "register.xlsx").status_code == 302
+    assert count() == 3
+    assert upload(login_as("enterprise"), good.encode(), "register.csv").status_code == 403
+
+
+def test_enterprise_list_filters_and_exports_only_what_the_user_sees(login_as, factory):
+    filed = factory.enterprise(name="已备案物业")
+    filed.filing_status = "filed"
+    unfiled = factory.enterprise(name="未备案物业")
+    db.session.commit()
+    center = login_as("housing_center")
+    page = center.get("/enterprises?filing=unfiled").get_data(as_text=True)
+    assert "未备案物业" in page and "已备案物业" not in page
+
+    export = center.get("/enterprises.xlsx?filing=filed")
+    assert export.status_code == 200
+    rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("企业名称", "统一社会信用代码", "备案状态")
+    assert [r[0] for r in rows[1:]] == ["已备案物业"] and rows[1][2] == "已备案"
+
+    own = login_as("enterprise", org=unfiled)
+    rows = list(load_workbook(io.BytesIO(own.get("/enterprises.xlsx").data)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["未备案物业"]
+    assert own.get(f"/enterprises/{filed.id}").status_code == 404
