@@ -1,0 +1,369 @@
+"""Events from the device platform: pushed to us (signed) and polled by cursor, stored once
+per platform event id, turned into device status (online, fault, healthy again), offline
+detection when heartbeats stop, per-community daily summaries and retention.
+
+Exactly once: an event is inserted with ON CONFLICT (event_id) DO NOTHING and only the rows
+actually inserted have effects, so a push and a poll of the same event, a platform resend
+or two workers at once never double anything. Polling keeps its cursor in the database and
+moves it only after the page it read is committed: the platform down for an hour means the
+next poll reads from where it stopped.
+"""
+import logging
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.engine.calendar import now
+from app.extensions import db
+from app.integrations.devices import DevicePlatformUnavailable, client_from_config
+from app.models import (Community, Device, DeviceDailySummary, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod,
+                        RepairCase)
+from app.models.base import utcnow
+from app.services import audit
+from app.services.devices import EVENT_KINDS, FAULT_KINDS, SHANGHAI, fault, healthy, open_repair_case, set_status
+from app.services.errors import ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 1000
+FUTURE_TOLERANCE = timedelta(minutes=10)
+STATUS_KINDS = FAULT_KINDS | {"heartbeat", "recovered"}
+
+
+class UnknownDevice(ServiceError):
+    status = 422
+    code = "unknown_device"
+
+
+def _config(name: str, default):
+    return current_app.config.get(name, default)
+
+
+# ---------------------------------------------------------------- validating events
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else None  # a time without its zone is ambiguous: refused
+
+
+def clean_events(body) -> list[dict]:
+    """The events of a push or a polled page, checked: a JSON object with `events` (a list),
+    or one event. Each has event_id, device_serial, a known type, an ISO-8601 time with its
+    zone, and optional `data` (an object). Any bad event refuses the whole request."""
+    items = body.get("events") if isinstance(body, dict) and "events" in body else [body]
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed(_("事件格式不正确。"), {"events": _("须为事件对象或非空的事件列表。")})
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed(_("事件格式不正确。"), {"events": _("每次最多 %(n)d 个事件。", n=MAX_BATCH)})
+    errors, rows = {}, []
+    latest = now() + FUTURE_TOLERANCE
+    for i, item in enumerate(items):
+        where = f"events[{i}]"
+        if not isinstance(item, dict):
+            errors[where] = _("须为 JSON 对象。")
+            continue
+        event_id, serial = item.get("event_id"), item.get("device_serial")
+        kind, at, data = item.get("type"), _parse_time(item.get("occurred_at")), item.get("data")
+        if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 64:
+            errors[f"{where}.event_id"] = _("缺少事件编号（不超过 64 个字符）。")
+        if not isinstance(serial, str) or not serial.strip() or len(serial) > 64:
+            errors[f"{where}.device_serial"] = _("缺少设备序列号。")
+        if kind not in EVENT_KINDS or kind == "offline":
+            errors[f"{where}.type"] = _("未知的事件类型。")
+        if at is None:
+            errors[f"{where}.occurred_at"] = _("须为带时区的 ISO-8601 时间，如 2026-05-01T09:30:00+08:00。")
+        elif at > latest:
+            errors[f"{where}.occurred_at"] = _("事件时间晚于当前时间。")
+        if data is not None and not isinstance(data, dict):
+            errors[f"{where}.data"] = _("须为 JSON 对象。")
+        if not any(k.startswith(where) for k in errors):
+            rows.append({"event_id": event_id.strip(), "serial": serial.strip(), "kind": kind,
+                         "occurred_at": at.astimezone(timezone.utc), "data": data or None})
+    if errors:
+        raise ValidationFailed(_("事件格式不正确，未接收任何事件。"), errors)
+    return rows
+
+
+def device_map(serials) -> dict[str, tuple[int, int]]:
+    """serial → (device id, community id) for the known, not retired devices."""
+    rows = db.session.execute(db.select(Device.serial, Device.id, Device.community_id).where(
+        Device.serial.in_(list(set(serials))), Device.status != "retired"))
+    return {serial: (device_id, community_id) for serial, device_id, community_id in rows}
+
+
+# ---------------------------------------------------------------- storing events once
+
+def _insert(rows: list[dict]) -> set[str]:
+    """Insert the rows; return the event ids actually inserted (the others existed)."""
+    if not rows:
+        return set()
+    dialect = db.engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DeviceEvent).values(rows).on_conflict_do_nothing(index_elements=["event_id"]) \
+        .returning(DeviceEvent.event_id)
+    return set(db.session.scalars(stmt))
+
+
+def _touch_last_seen(latest: dict[int, datetime]) -> None:
+    """last_seen_at = the newest event time per device, in one statement on PostgreSQL."""
+    if not latest:
+        return
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(db.text(
+            "UPDATE device SET last_seen_at = v.t FROM unnest(CAST(:ids AS integer[]), CAST(:ts AS timestamptz[])) "
+            "AS v(id, t) WHERE device.id = v.id AND (device.last_seen_at IS NULL OR device.last_seen_at < v.t)"),
+            {"ids": list(latest), "ts": list(latest.values())})
+        return
+    for device_id, at in latest.items():
+        db.session.execute(db.update(Device).where(Device.id == device_id, db.or_(
+            Device.last_seen_at.is_(None), Device.last_seen_at < at)).values(last_seen_at=at))
+
+
+def store(rows: list[dict], via: str, devices: dict[str, tuple[int, int]]) -> list[dict]:
+    """Store the events of known devices once; return the ones that are new."""
+    received = utcnow()
+    values = [{"event_id": r["event_id"], "device_id": devices[r["serial"]][0],
+               "community_id": devices[r["serial"]][1], "kind": r["kind"], "occurred_at": r["occurred_at"],
+               "received_at": received, "via": via, "data": r["data"]} for r in rows]
+    new_ids = _insert(values)
+    new = [r for r in rows if r["event_id"] in new_ids]
+    latest: dict[int, datetime] = {}
+    for r in new:
+        device_id = devices[r["serial"]][0]
+        if latest.get(device_id) is None or latest[device_id] < r["occurred_at"]:
+            latest[device_id] = r["occurred_at"]
+    _touch_last_seen(latest)
+    return new
+
+
+def apply_status(new: list[dict], devices: dict[str, tuple[int, int]]) -> None:
+    """Status effects of new events, in time order: a fault opens a repair case; a heartbeat
+    brings an offline device back; `recovered` (or a heartbeat with health "ok") is a faulty
+    device reporting healthy. An event older than the device's current status changes nothing."""
+    relevant = sorted((r for r in new if r["kind"] in STATUS_KINDS), key=lambda r: r["occurred_at"])
+    if not relevant:
+        return
+    ids = {devices[r["serial"]][0] for r in relevant}
+    loaded = {d.id: d for d in db.session.scalars(db.select(Device).where(Device.id.in_(ids)))}
+    for r in relevant:
+        device = loaded[devices[r["serial"]][0]]
+        if r["occurred_at"] < device.status_since or device.status == "retired":
+            continue
+        kind, says_ok = r["kind"], (r["data"] or {}).get("health") == "ok"
+        if kind in FAULT_KINDS:
+            fault(device, kind, r["occurred_at"], r["event_id"])
+        elif device.status == "fault" and (kind == "recovered" or says_ok):
+            healthy(device, r["occurred_at"])
+        elif device.status == "offline" and kind in ("heartbeat", "recovered"):
+            healthy(device, r["occurred_at"])
+
+
+def ingest(rows: list[dict], via: str, *, devices: dict | None = None, strict: bool = True) -> dict:
+    """Store checked events and apply their effects in the caller's transaction. `strict`
+    (pushes): an event of an unknown device refuses the whole batch. Not strict (polling):
+    such events are skipped and audited, so one unknown device cannot stop the cursor."""
+    devices = devices if devices is not None else device_map(r["serial"] for r in rows)
+    unknown = [r for r in rows if r["serial"] not in devices]
+    if unknown and strict:
+        serials = sorted({r["serial"] for r in unknown})
+        raise UnknownDevice(_("未登记的设备：%(serials)s，未接收任何事件。", serials="、".join(serials[:10])),
+                            {"device_serial": "、".join(serials[:10])})
+    if unknown:
+        audit.record("device.unknown_events", target_type="DevicePlatform", target_id=via,
+                     after={"serials": sorted({r["serial"] for r in unknown})[:50], "count": len(unknown)})
+    known = [r for r in rows if r["serial"] in devices]
+    new = store(known, via, devices)
+    apply_status(new, devices)
+    return {"accepted": len(new), "duplicates": len(known) - len(new), "unknown": len(unknown)}
+
+
+def receive_push(body) -> dict:
+    """A signed push from the platform (the signature was checked by the caller, whose
+    nonce row is in this transaction). Commits; bad input raises and changes nothing."""
+    result = ingest(clean_events(body), "push")
+    db.session.commit()
+    return result
+
+
+# ---------------------------------------------------------------- polling the platform
+
+def _sync(name: str = "events") -> DevicePlatformSync:
+    row = db.session.get(DevicePlatformSync, name)
+    if row is None:
+        row = DevicePlatformSync(name=name, cursor="0")
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def poll_events(max_pages: int = 1000) -> dict:
+    """Read the platform's events after our cursor, page by page, each page committed with
+    the cursor that follows it. Platform down: nothing changes, the error is kept, and the
+    next run reads from the same cursor (the platform keeps its events; nothing is lost)."""
+    client = client_from_config(current_app.config)
+    totals = Counter()
+    sync = _sync()
+    sync.last_attempt_at = now()
+    db.session.commit()
+    for _page in range(max_pages):
+        try:
+            page = client.events(cursor=sync.cursor, limit=_config("DEVICE_POLL_PAGE", 500))
+        except DevicePlatformUnavailable as e:
+            db.session.rollback()
+            sync = _sync()
+            sync.last_error = str(e)[:2000]
+            db.session.commit()
+            log.warning("device platform unavailable: %s", e)
+            totals["failed"] = 1
+            return dict(totals)
+        events = page.get("events") or []
+        try:
+            rows = clean_events({"events": events}) if events else []
+        except ValidationFailed as e:  # a malformed page: keep the cursor, show the problem
+            db.session.rollback()
+            sync = _sync()
+            sync.last_error = f"{e.message} {e.fields}"[:2000]
+            db.session.commit()
+            totals["malformed"] = 1
+            return dict(totals)
+        result = ingest(rows, "poll", strict=False)
+        totals.update(result)
+        sync = _sync()
+        sync.cursor = str(page.get("cursor", sync.cursor))
+        sync.last_error = None
+        db.session.commit()
+        if not page.get("more"):
+            break
+    sync = _sync()
+    sync.last_success_at = now()
+    db.session.commit()
+    return dict(totals)
+
+
+def poll_status() -> int:
+    """The platform's own view of each device: its last heartbeat counts as our last sight."""
+    client = client_from_config(current_app.config)
+    try:
+        listed = client.devices()
+    except DevicePlatformUnavailable as e:
+        log.warning("device platform unavailable: %s", e)
+        return 0
+    latest = {}
+    known = device_map(d.get("serial") for d in listed if isinstance(d.get("serial"), str))
+    for item in listed:
+        at = _parse_time(item.get("last_heartbeat_at"))
+        if item.get("serial") in known and at is not None:
+            latest[known[item["serial"]][0]] = at.astimezone(timezone.utc)
+    _touch_last_seen(latest)
+    db.session.commit()
+    return len(latest)
+
+
+def detect_offline() -> int:
+    """Devices whose heartbeats stopped are offline (and a repair case opens). Judged only
+    against the last complete poll of the platform: while it is down we know nothing, so no
+    device is marked offline because of the platform's outage."""
+    sync = db.session.get(DevicePlatformSync, "events")
+    if sync is None or sync.last_success_at is None:
+        return 0
+    limit = timedelta(minutes=_config("DEVICE_OFFLINE_MINUTES", 15))
+    if now() - sync.last_success_at > limit:
+        return 0  # the last successful poll is too old to judge by
+    cutoff = sync.last_success_at - limit
+    stale = db.session.scalars(db.select(Device).where(Device.status.in_(("online",)), Device.last_seen_at < cutoff))
+    count = 0
+    for device in stale.all():
+        set_status(device, "offline", device.last_seen_at + limit)
+        open_repair_case(device, "offline", device.status_since, None)
+        count += 1
+    db.session.commit()
+    return count
+
+
+# ---------------------------------------------------------------- summaries and retention
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, SHANGHAI).astimezone(timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def _overlap(a0, a1, b0, b1) -> float:
+    return max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
+
+
+def summarise(community_id: int, day: date) -> DeviceDailySummary:
+    """Recompute one community's day: availability (online share of device time), faults
+    (repair cases opened), events, staff check-ins and distinct staff present."""
+    start, end = _day_bounds(day)
+    end = min(end, max(now(), start))
+    devices = db.session.scalars(db.select(Device).where(
+        Device.community_id == community_id, Device.created_at < end,
+        db.or_(Device.status != "retired", Device.status_since > start))).all()
+    total = up = 0.0
+    if devices and end > start:
+        periods = defaultdict(list)
+        for p in db.session.scalars(db.select(DeviceStatusPeriod).where(
+                DeviceStatusPeriod.device_id.in_([d.id for d in devices]), DeviceStatusPeriod.started_at < end,
+                db.or_(DeviceStatusPeriod.ended_at.is_(None), DeviceStatusPeriod.ended_at > start))):
+            periods[p.device_id].append(p)
+        for device in devices:
+            window_start = max(start, device.created_at)
+            window_end = end if device.status != "retired" else min(end, device.status_since)
+            total += max(0.0, (window_end - window_start).total_seconds())
+            up += sum(_overlap(p.started_at, p.ended_at or end, window_start, window_end)
+                      for p in periods[device.id] if p.status == "online")
+    counts = dict(db.session.execute(db.select(DeviceEvent.kind, db.func.count()).where(
+        DeviceEvent.community_id == community_id, DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end)
+        .group_by(DeviceEvent.kind)).all())
+    staff = {(e or {}).get("staff_id") for e in db.session.scalars(db.select(DeviceEvent.data).where(
+        DeviceEvent.community_id == community_id, DeviceEvent.kind == "staff_checkin",
+        DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end))} - {None}
+    faults = db.session.scalar(db.select(db.func.count(RepairCase.id)).where(
+        RepairCase.community_id == community_id, RepairCase.fault_at >= start, RepairCase.fault_at < end))
+    row = db.session.scalar(db.select(DeviceDailySummary).where(DeviceDailySummary.community_id == community_id,
+                                                                DeviceDailySummary.day == day))
+    if row is None:
+        row = DeviceDailySummary(community_id=community_id, day=day)
+        db.session.add(row)
+    row.devices = len(devices)
+    row.availability = (Decimal(str(100 * up / total)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                        if total else None)
+    row.faults, row.events = faults, sum(counts.values())
+    row.staff_checkins, row.staff_present = counts.get("staff_checkin", 0), len(staff)
+    row.updated_at = utcnow()
+    return row
+
+
+def summarise_days(days: list[date] | None = None) -> int:
+    """Summaries of yesterday and today (by default) for every community with devices."""
+    today = now().astimezone(SHANGHAI).date()
+    days = days or [today - timedelta(days=1), today]
+    communities = db.session.scalars(db.select(Community.id).where(Community.id.in_(
+        db.select(Device.community_id)))).all()
+    for community_id in communities:
+        for day in days:
+            summarise(community_id, day)
+    db.session.commit()
+    return len(communities) * len(days)
+
+
+def purge_old_events() -> int:
+    """Raw events older than the retention period (180 days by default) are deleted; the
+    daily summaries stay. Community by community, through the (community, time) index."""
+    cutoff = now() - timedelta(days=_config("DEVICE_EVENT_RETENTION_DAYS", 180))
+    deleted = 0
+    for community_id in db.session.scalars(db.select(Community.id)).all():
+        deleted += db.session.execute(db.delete(DeviceEvent).where(
+            DeviceEvent.community_id == community_id, DeviceEvent.occurred_at < cutoff)).rowcount or 0
+        db.session.commit()
+    db.session.execute(db.delete(DeviceStatusPeriod).where(DeviceStatusPeriod.ended_at < cutoff))
+    db.session.commit()
+    return deleted

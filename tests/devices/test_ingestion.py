@@ -1,0 +1,213 @@
+"""Events from the device platform, pushed (signed) and polled (by cursor): stored once per
+event id; forged, replayed, malformed and unknown-device pushes refused with nothing
+changed; heartbeats, faults and offline detection; the platform down and back."""
+import json
+from datetime import datetime, timedelta, timezone
+
+from redis import Redis
+from rq import Queue
+
+from app.extensions import db
+from app.integrations.signing import sign_headers
+from app.models import AuditEvent, DeviceEvent, DevicePlatformSync, IntegrationNonce, ProcessInstance, RepairCase
+from app.services import device_events
+from tests.devices.conftest import (PUSH_PATH, control, device, platform_state, post_signed, repair_of,
+                                    run_worker)
+
+
+def event(event_id, serial="SN-ELV-1", kind="heartbeat", at=None, **data):
+    return {"event_id": event_id, "device_serial": serial, "type": kind,
+            "occurred_at": (at or datetime.now(timezone.utc)).isoformat(), "data": data}
+
+
+def stored_ids():
+    return sorted(db.session.scalars(db.select(DeviceEvent.event_id)))
+
+
+def test_pushed_and_polled_events_are_stored_once(app, registered, platform):
+    control(platform, "heartbeat")
+    control(platform, "emit", serial="SN-ACC-1", type="door_open", data={"door": "东门"})
+    control(platform, "emit", serial="SN-ACC-1", type="staff_checkin", data={"staff_id": "S-001"})
+    emitted = platform_state(platform)["events"]
+    assert emitted == 5
+
+    pushed = control(platform, "flush")
+    assert pushed == {"sent": 5, "pending": 0}
+    assert len(stored_ids()) == 5
+    assert device("SN-ELV-1").status == "online" and device("SN-ELV-1").last_seen_at is not None
+    assert db.session.scalar(db.select(DeviceEvent).where(DeviceEvent.kind == "door_open")).data == {"door": "东门"}
+
+    # The vendor resends everything (lost acknowledgements), and polling reads the same events.
+    control(platform, "resend")
+    control(platform, "flush")
+    result = device_events.poll_events()
+    assert result["accepted"] == 0 and result["duplicates"] == 5
+    assert len(stored_ids()) == 5
+    assert db.session.get(DevicePlatformSync, "events").cursor == "5"
+    assert platform_state(platform)["refused"] == []
+
+    # New events after the cursor: polled once, then pushed (already there).
+    control(platform, "emit", serial="SN-ELV-1", type="door_open")
+    assert device_events.poll_events()["accepted"] == 1
+    control(platform, "flush")
+    assert len(stored_ids()) == 6
+    assert set(db.session.scalars(db.select(DeviceEvent.via))) == {"push", "poll"}
+
+
+def test_forged_replayed_and_tampered_pushes_are_refused(app, client, world):
+    body = {"events": [event("EV-1")]}
+    forged, _ = post_signed(client, app, body, secret="not-the-secret")
+    assert forged.status_code == 401 and forged.get_json()["fields"] == {"signature": "bad_signature"}
+    unsigned = client.post(PUSH_PATH, json=body)
+    assert unsigned.status_code == 401 and unsigned.get_json()["fields"] == {"signature": "missing"}
+    assert stored_ids() == []
+
+    accepted, headers = post_signed(client, app, body)
+    assert accepted.status_code == 200 and accepted.get_json()["accepted"] == 1
+    replayed, _ = post_signed(client, app, body, headers=headers)
+    assert replayed.status_code == 401 and replayed.get_json()["fields"] == {"signature": "replayed"}
+
+    other = json.dumps({"events": [event("EV-2")]}).encode()
+    tampered, _ = post_signed(client, app, None, headers=headers | {"X-Wuye-Nonce": "fresh-nonce"}, raw=other)
+    assert tampered.status_code == 401
+    stale_headers = sign_headers(app.config["DEVICE_SECRET"], "platform", "POST", PUSH_PATH, other,
+                                 now=datetime.now().timestamp() - 3600)
+    stale, _ = post_signed(client, app, None, headers=stale_headers, raw=other)
+    assert stale.status_code == 401 and stale.get_json()["fields"] == {"signature": "expired"}
+    assert stored_ids() == ["EV-1"]
+
+    # The same event again with a fresh signature (the platform's resend): acknowledged, kept once.
+    again, _ = post_signed(client, app, body)
+    assert again.status_code == 200 and again.get_json() == {"status": "ok", "accepted": 0, "duplicates": 1,
+                                                              "unknown": 0}
+    assert stored_ids() == ["EV-1"]
+
+
+def test_malformed_pushes_are_refused_at_the_field_and_change_nothing(app, client, world):
+    naive = datetime.now().replace(microsecond=0).isoformat()
+    future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    cases = [
+        ({"events": []}, "events"),
+        ({"events": "x"}, "events"),
+        ({"events": [event("", kind="heartbeat")]}, "events[0].event_id"),
+        ({"events": [event("EV-1", kind="explode")]}, "events[0].type"),
+        ({"events": [{**event("EV-1"), "occurred_at": naive}]}, "events[0].occurred_at"),
+        ({"events": [{**event("EV-1"), "occurred_at": "yesterday"}]}, "events[0].occurred_at"),
+        ({"events": [{**event("EV-1"), "occurred_at": future}]}, "events[0].occurred_at"),
+        ({"events": [event("EV-1"), {**event("EV-2"), "data": [1, 2]}]}, "events[1].data"),
+        ({"events": [event("EV-1"), "not an object"]}, "events[1]"),
+        ({"events": [event("EV-%d" % i) for i in range(1001)]}, "events"),
+    ]
+    for body, field in cases:
+        response, _ = post_signed(client, app, body)
+        assert response.status_code == 422, (body, response.get_data(as_text=True))
+        answer = response.get_json()
+        assert answer["error"] == "validation_failed" and field in answer["fields"], (field, answer)
+    not_json, _ = post_signed(client, app, None, raw=b"{not json")
+    assert not_json.status_code == 422 and "JSON" in not_json.get_json()["message"]
+    assert stored_ids() == []
+    assert db.session.scalar(db.select(db.func.count(IntegrationNonce.id))) == 0  # a corrected resend is welcome
+
+    good, _ = post_signed(client, app, {"events": [event("EV-1")]})
+    assert good.status_code == 200 and stored_ids() == ["EV-1"]
+
+
+def test_an_event_for_an_unknown_device_refuses_the_push(app, client, world):
+    response, _ = post_signed(client, app, {"events": [event("EV-1"), event("EV-2", serial="SN-NOBODY")]})
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert answer["error"] == "unknown_device" and "SN-NOBODY" in answer["message"]
+    assert stored_ids() == []  # not even the known device's event
+    assert device("SN-ELV-1").last_seen_at is None
+
+
+def test_polling_skips_unknown_devices_and_records_them(app, registered, platform):
+    control(platform, "devices", devices=[{"serial": "SN-STRANGER", "kind": "video"}])
+    control(platform, "heartbeat")
+    result = device_events.poll_events()
+    assert result == {"accepted": 3, "duplicates": 0, "unknown": 1}
+    audit = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "device.unknown_events"))
+    assert audit.after["serials"] == ["SN-STRANGER"]
+
+
+def test_a_fault_opens_one_repair_case_and_its_process(app, registered, platform):
+    control(platform, "heartbeat")
+    control(platform, "fault", serial="SN-ELV-1", type="elevator_fault", data={"code": "E21"})
+    control(platform, "fault", serial="SN-ELV-1", type="elevator_trapped")
+    control(platform, "flush")
+    elevator = device("SN-ELV-1")
+    assert elevator.status == "fault"
+    cases = db.session.scalars(db.select(RepairCase)).all()
+    assert len(cases) == 1 and cases[0].fault_kind == "elevator_fault"
+    assert cases[0].deadline_at - cases[0].fault_at == timedelta(hours=24)
+    instance = db.session.get(ProcessInstance, cases[0].instance_id)
+    assert instance.model_key == "device_repair" and instance.device_supplier_id == registered["supplier"].id
+    assert instance.enterprise_id == registered["enterprise"].id
+
+
+def test_offline_when_heartbeats_stop_but_not_while_the_platform_is_down(app, registered, platform, clock):
+    start = datetime.now(timezone.utc)
+    control(platform, "heartbeat")
+    clock(start)
+    device_events.poll_events()
+    assert device("SN-ACC-1").status == "online"
+
+    control(platform, "silence", serial="SN-ACC-1")
+    control(platform, "down")
+    clock(start + timedelta(hours=1))
+    assert device_events.poll_events() == {"failed": 1}
+    assert "503" in db.session.get(DevicePlatformSync, "events").last_error
+    assert device_events.detect_offline() == 0  # we cannot tell: the platform is the one that is down
+    assert device("SN-ACC-1").status == "online"
+
+    control(platform, "up")
+    later = start + timedelta(hours=1)
+    control(platform, "heartbeat", occurred_at=later.isoformat())  # the others still report; SN-ACC-1 is silent
+    device_events.poll_events()
+    assert db.session.get(DevicePlatformSync, "events").last_error is None
+    assert device_events.detect_offline() == 1
+    access = device("SN-ACC-1")
+    assert access.status == "offline" and device("SN-ELV-1").status == "online"
+    case = repair_of("SN-ACC-1")
+    assert case.fault_kind == "offline" and case.fault_event_id is None
+
+    control(platform, "recover", serial="SN-ACC-1", occurred_at=(later + timedelta(minutes=1)).isoformat())
+    device_events.poll_events()
+    assert device("SN-ACC-1").status == "online"
+    assert db.session.get(RepairCase, case.id).healthy_at is not None
+
+
+def test_platform_down_for_an_hour_then_back_through_the_rq_worker(redis_app, registered, platform, database_url,
+                                                                    redis_url, tmp_path):
+    """Pushes and the poll job both fail while the platform is down; events keep
+    accumulating there. When it is back the worker's poll and the resumed pushes deliver
+    every event exactly once, and the fault among them opens one repair case."""
+    control(platform, "heartbeat")
+    control(platform, "flush")
+    control(platform, "down")
+    for _ in range(3):
+        control(platform, "heartbeat")
+    control(platform, "fault", serial="SN-CAM-9", type="camera_offline")
+    control(platform, "emit", serial="SN-ACC-1", type="forced_open")
+    assert control(platform, "flush")["pending"] == 11
+
+    queue = Queue("devices", connection=Redis.from_url(redis_url))
+    queue.enqueue("workers.runner.run", "workers.devices.poll", [], {})
+    run_worker(redis_app, database_url, redis_url, tmp_path)
+    assert len(stored_ids()) == 3
+    sync = db.session.get(DevicePlatformSync, "events")
+    assert sync.cursor == "0" and "503" in sync.last_error  # the first three came by push
+
+    control(platform, "up")
+    control(platform, "flush")  # pushes resume (some of them now race the poll below)
+    queue.enqueue("workers.runner.run", "workers.devices.poll", [], {})
+    run_worker(redis_app, database_url, redis_url, tmp_path)  # also runs the repair process start
+
+    sent = platform_state(platform)
+    assert sent["pending"] == 0 and sent["refused"] == []
+    assert len(stored_ids()) == sent["events"] == 14
+    assert db.session.get(DevicePlatformSync, "events").cursor == "14"
+    cases = db.session.scalars(db.select(RepairCase)).all()
+    assert [c.fault_kind for c in cases] == ["camera_offline"]
+    assert cases[0].instance_id is not None  # started by the worker's job
+    assert device("SN-CAM-9").status == "fault"
