@@ -114,6 +114,9 @@ PERIODIC = [
     ("workers.escrow.reconcile_all", "bank", 86400),
     ("workers.notify.daily_digest", "default", 86400),
     ("workers.audit.seal", "default", 60),
+    ("workers.contracts.renewal_reminders", "default", 86400),
+    ("workers.devices.poll", "devices", 60),
+    ("workers.devices.daily", "devices", 3600),
 ]
 
 

@@ -75,6 +75,8 @@ def load(instance_path: str) -> dict:
         "BANK_KEY_ID": os.environ.get("BANK_KEY_ID", "wuye"),
         "DEVICE_PLATFORM_URL": os.environ.get("DEVICE_PLATFORM_URL", "http://127.0.0.1:8102"),
         "DEVICE_KEY_ID": os.environ.get("DEVICE_KEY_ID", "wuye"),
+        "HOTLINE_URL": os.environ.get("HOTLINE_URL", "http://127.0.0.1:8103"),
+        "HOTLINE_KEY_ID": os.environ.get("HOTLINE_KEY_ID", "wuye"),
         "BANK_TIMEOUT": float(os.environ.get("BANK_TIMEOUT", "5")),
         # Backoff of external service-task retries: base, 3×base, 9×base … seconds.
         "ENGINE_RETRY_BASE_SECONDS": _int("ENGINE_RETRY_BASE_SECONDS", 10),

@@ -87,7 +87,10 @@ def _after_commit(session: Session) -> None:
         return
     app = current_app._get_current_object()
     for request in pending:
-        _send(app, request)
+        try:
+            _send(app, request)
+        except Exception:  # Redis down: the data is committed; the engine's sweep re-queues lost service calls
+            log.exception("could not queue job %s after commit", request.func_path)
 
 
 def _after_rollback(session: Session) -> None:

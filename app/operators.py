@@ -3,10 +3,14 @@ engine registry is complete. Add a domain module here when it declares operators
 import importlib
 
 OPERATOR_MODULES = [
+    "app.services.contracts",
     "app.services.demo_ops",
+    "app.services.devices",
+    "app.services.disputes",
     "app.services.escrow",
     "app.services.filing",
     "app.services.high_risk",
+    "app.services.takeover",
 ]
 
 

@@ -8,3 +8,14 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["zh_CN", "zh"]
+
+    def uploaded_table(self, field_name: str = "file", limit: int = 5 * 1024 * 1024) -> tuple[str, bytes] | None:
+        """(filename, content) of an import page's uploaded table, or None with the error
+        at the field. Reads at most `limit` bytes."""
+        from flask_babel import gettext as _
+        field = self._fields[field_name]
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            field.errors = list(field.errors) + [_("请选择文件。")]
+            return None
+        return upload.filename, upload.read(limit)

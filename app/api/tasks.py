@@ -4,6 +4,7 @@ from datetime import datetime
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.api import bp
 from app.api.openapi import PATHS, op
@@ -31,7 +32,7 @@ def task_json(row: HumanTask, with_form=False) -> dict:
 
 def instance_json(instance) -> dict:
     events = db.session.scalars(db.select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
-                                .order_by(InstanceEvent.id)).all()
+                                .options(selectinload(InstanceEvent.actor)).order_by(InstanceEvent.id)).all()
     open_tasks = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                                HumanTask.status == "open")).all()
     return {"id": instance.id, "process": instance.model_key, "version": instance.version.number,

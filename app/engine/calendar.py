@@ -7,11 +7,11 @@ The engine's clock is here too (`now()`), so tests and deadline maths share one 
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-
 from app.extensions import db
 from app.models import CalendarDay, CalendarYear
 from app.workdays import WorkCalendar, default_calendar, seed_from_chinese_calendar
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the city's time: dates shown, working days, quarters
 _clock_override: datetime | None = None
 
 

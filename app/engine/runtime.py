@@ -12,6 +12,9 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -66,7 +69,23 @@ def _load(instance: ProcessInstance) -> BpmnWorkflow:
     state.setdefault("serializer_version", instance.serializer_version)
     wf = specs.serializer.from_dict(state)
     wf.script_engine = _script_engine(instance)
+    wf.wuye_subscribed = _message_names(wf)
     return wf
+
+
+def _message_names(wf: BpmnWorkflow) -> list[str]:
+    return sorted({e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+
+
+def _id_of(obj) -> int | None:
+    """An ORM object's primary key without loading it (it may be expired after a commit)."""
+    if obj is None:
+        return None
+    try:
+        identity = sa_inspect(obj).identity
+    except NoInspectionAvailable:
+        identity = None
+    return identity[0] if identity else getattr(obj, "id", None)
 
 
 def _dump(wf: BpmnWorkflow) -> dict:
@@ -78,8 +97,7 @@ def _dump(wf: BpmnWorkflow) -> dict:
 
 def _event(instance, kind, *, task=None, actor=None, on_behalf_of=None, data=None, message=""):
     db.session.add(InstanceEvent(
-        instance_id=instance.id, kind=kind, actor_id=getattr(actor, "id", None),
-        on_behalf_of_id=getattr(on_behalf_of, "id", None),
+        instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
         task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
         task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
         data=data, message=message or ""))
@@ -142,14 +160,15 @@ def _due_for(task, wf: BpmnWorkflow) -> datetime | None:
 def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
     """Keep the inbox, timer due time, message subscriptions and external calls in step."""
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = {row.task_uuid: row for row in db.session.scalars(
-        db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
-    for task_uuid, row in open_rows.items():
-        if task_uuid not in ready:
-            row.status = "cancelled"  # e.g. an interrupting boundary timer took the token
-            row.completed_at = utcnow()
+    open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")))
+    gone = [task_uuid for task_uuid in open_uuids if task_uuid not in ready]
+    if gone:  # e.g. an interrupting boundary timer took the token
+        db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(gone), HumanTask.status == "open")
+                           .values(status="cancelled", completed_at=utcnow()).execution_options(
+                               synchronize_session="fetch"))
     for task_uuid, task in ready.items():
-        if task_uuid in open_rows:
+        if task_uuid in open_uuids:
             continue
         lane = task.task_spec.lane or ""
         db.session.add(HumanTask(
@@ -167,10 +186,13 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
     deadlines = [d for d in deadlines if d]
     instance.next_timer_at = min(deadlines) if deadlines else None
 
-    db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    for name in sorted({e.name for e in waiting if e.event_type == "MessageEventDefinition"}):
-        db.session.add(MessageSubscription(instance_id=instance.id, message_name=name,
-                                           correlation_key=instance.business_key))
+    subscribed = sorted({e.name for e in waiting if e.event_type == "MessageEventDefinition"})
+    if subscribed != getattr(wf, "wuye_subscribed", None):
+        db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        for name in subscribed:
+            db.session.add(MessageSubscription(instance_id=instance.id, message_name=name,
+                                               correlation_key=instance.business_key))
+        wf.wuye_subscribed = subscribed
 
     for task in wf.get_tasks(state=TaskState.STARTED):
         call = task._get_internal_data(specs.EXTERNAL_CALL)
@@ -222,7 +244,7 @@ def _transaction():
 
 
 def get_instance(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id)
+    instance = db.session.get(ProcessInstance, instance_id, options=[joinedload(ProcessInstance.version)])
     if instance is None:
         raise NotFound(_("案件不存在。"))
     return instance
@@ -256,6 +278,7 @@ def start(model_key: str, *, business_key: str = "", title: str = "", data: dict
         db.session.flush()
         spec, subs = specs.cached_parsed(version.id, version.checksum)
         wf = BpmnWorkflow(spec, subs, script_engine=_script_engine(instance))
+        wf.wuye_subscribed = []  # a new case has no subscription rows yet
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})
         _event(instance, "started", actor=actor, data={"version": version.number, **(data or {})})
@@ -304,8 +327,8 @@ def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -
         task.run()
         row.status = "completed"
         row.completed_at = utcnow()
-        row.completed_by_id = actor.id
-        row.completed_for_id = getattr(on_behalf_of, "id", None)
+        row.completed_by_id = _id_of(actor)
+        row.completed_for_id = _id_of(on_behalf_of)
         row.completed_data = data
         row.draft = None
         _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
@@ -389,14 +412,16 @@ def run_service_call(call_id: int) -> None:
     """The worker job for an external service task: call the operator outside any
     transaction, then resume the instance with the result. A failure retries with
     backoff; after the last attempt the instance shows an incident."""
+    # Claim the call atomically: of two jobs for one call (a retry and a sweep, say), only
+    # one runs the operator; the other finds it no longer pending and stops.
+    claimed = db.session.execute(db.update(ServiceCall).where(ServiceCall.id == call_id, ServiceCall.status == "pending")
+                                 .values(status="running", attempts=ServiceCall.attempts + 1, updated_at=utcnow()))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return  # settled, or running elsewhere
     call = db.session.get(ServiceCall, call_id)
-    if call is None or call.status in ("succeeded", "failed"):
-        return  # a duplicated job: the call is already settled
     op = registry.get_operator(call.operator)
     instance = get_instance(call.instance_id)
-    call.status = "running"
-    call.attempts += 1
-    db.session.commit()
     ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type, instance.subject_id,
                                    call_key=f"wuye-call-{call.id}")
     try:
@@ -473,11 +498,13 @@ def retry_incident(instance_id: int, actor) -> None:
 
 
 def requeue_stuck_calls(older_than_seconds: int = 600) -> int:
-    """A worker killed mid-job leaves its call 'running': queue it again (the operator's
-    idempotency key makes the repeat safe)."""
+    """Queue again the calls whose job was lost: 'running' ones whose worker was killed
+    mid-job, and 'pending' ones whose job never ran (Redis restarted empty, or was down
+    when the case committed). The cutoff is longer than the longest retry backoff; the
+    operator's idempotency key makes a repeat safe and the atomic claim lets one job run."""
     from datetime import timedelta
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    stuck = db.session.scalars(db.select(ServiceCall).where(ServiceCall.status == "running",
+    stuck = db.session.scalars(db.select(ServiceCall).where(ServiceCall.status.in_(("running", "pending")),
                                                             ServiceCall.updated_at < cutoff)).all()
     for call in stuck:
         call.status = "pending"

@@ -174,8 +174,11 @@ def _check_rendered(value, lim: Limits, what: str) -> None:
             raise _too_big(what)
 
 
+@functools.lru_cache(maxsize=16)
 def _make_builtins(lim: Limits) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Whitelisted builtins and RestrictedPython guards, with size checks bound to ``lim``."""
+    """Whitelisted builtins and RestrictedPython guards, with size checks bound to ``lim``.
+    Built once per Limits value (callers copy, never change them): every case load makes a
+    script engine, and building these costs more than a workflow step."""
 
     def check_len(n: int, what: str, text: bool):
         if n > (lim.max_str if text else lim.max_items):

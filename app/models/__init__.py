@@ -4,13 +4,18 @@ from app.models.case import Attachment, CaseComment, Substitute
 from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEvent, MessageSubscription, ProcessInstance,
                                ProcessModel, ProcessModelVersion, ServiceCall)
 from app.models.org import Bank, Community, Department, DeviceSupplier, Enterprise, OwnersCommittee, StreetOffice
+from app.models.contracts import Contract, ContractRound, ContractTemplate, RevisionOpinion, TemplateClause
+from app.models.disputes import Dispute, HotlineReply, MediationSession, StreetMediator
 from app.models.escrow import (BankInstruction, DisbursementRequest, EscrowAccount, EscrowAgreement, LedgerEntry,
                                LedgerTxn)
 from app.models.filing import EnterpriseFiling, HighRiskListing, HighRiskPerson
 from app.models.integration import IntegrationNonce
+from app.models.modeler import ModelDraft, ModelTrial
 from app.models.notification import Notification
+from app.models.long_job import LongJob
 from app.models.people import Person
 from app.models.records import CreditRecord, Disclosure
+from app.models.takeover import EmergencyTakeover, StreetOfficeHead, TakeoverCandidate
 from app.models.user import ApiToken, User, UserRole
 
 __all__ = [
@@ -19,3 +24,14 @@ __all__ = [
     "ProcessInstance", "ProcessModel", "ProcessModelVersion", "ServiceCall", "Bank", "Community", "Department", "DeviceSupplier",
     "Enterprise", "OwnersCommittee", "Person", "StreetOffice", "User", "UserRole",
 ]
+__all__ += ["Dispute", "HotlineReply", "MediationSession", "StreetMediator"]
+__all__ += ["LongJob"]
+__all__ += ["Contract", "ContractRound", "ContractTemplate", "RevisionOpinion", "TemplateClause"]
+__all__ += ["EmergencyTakeover", "StreetOfficeHead", "TakeoverCandidate"]
+from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySummary, DeviceEvent,  # noqa: E402
+                                DevicePlatformSync, DeviceStatusPeriod, RepairCase, Repayment, RepaymentPayment,
+                                SupplierRecord)
+
+__all__ += ["BuildPlan", "BuildPlanItem", "Device", "DeviceDailySummary", "DeviceEvent", "DevicePlatformSync",
+            "DeviceStatusPeriod", "RepairCase", "Repayment", "RepaymentPayment", "SupplierRecord"]
+__all__ += ["ModelDraft", "ModelTrial"]

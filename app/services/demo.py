@@ -94,4 +94,83 @@ def seed() -> list[tuple[str, str, str]]:
         users.create_user("enterprise2", DEMO_PASSWORD, ["enterprise"], display_name=f"{enterprises[1].name}",
                           org_id=enterprises[1].id)
     logins.append(("enterprise2", DEMO_PASSWORD, role_name("enterprise") + " 2"))
+    _seed_disputes(offices[0], communities[0])
+    _seed_contracts(communities)
+    logins.append(_seed_takeover(offices[0], enterprises))
+    from app.services.devices import seed_demo as seed_devices
+    seed_devices(supplier, communities, banks[0])
     return logins
+
+
+def _seed_disputes(office, community) -> None:
+    """The demo mediator sits on the first street's committee; two 12345 work orders wait,
+    one matched to a community and one for the housing center's triage."""
+    from app.models import Dispute, ProcessModel, StreetMediator
+    from app.services import disputes
+    mediator = db.session.scalar(db.select(User).where(User.username == "mediator"))
+    if mediator and db.session.get(StreetMediator, mediator.id) is None:
+        disputes.register_mediator(mediator.id, office.id)
+    deployed = db.session.scalar(db.select(ProcessModel.id).where(ProcessModel.key == disputes.PROCESS))
+    if not deployed or db.session.scalar(db.select(Dispute.id).limit(1)):
+        return
+    disputes.receive_work_order({"work_order_no": "GD-DEMO-0001", "caller_name": "李女士",
+                                 "caller_phone": "13874301234", "address": f"吉首市{community.address} 3 栋",
+                                 "category": "公共设施维修", "content": "3 栋电梯停运一周，物业未维修。"})
+    disputes.receive_work_order({"work_order_no": "GD-DEMO-0002", "caller_name": "王先生",
+                                 "caller_phone": "13900001111", "address": "吉首市某小区（地址不详）",
+                                 "category": "物业收费", "content": "物业多收停车费，要求退还。"})
+
+
+def _seed_contracts(communities) -> None:
+    """The model texts; and for the demo enterprise: a contract filed and ending within 90
+    days (on the center's dashboard), one waiting for review, and one community guided to
+    sign (the owners' committee confirms)."""
+    import io
+    from datetime import timedelta
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.engine import runtime
+    from app.models import Contract, HumanTask, ProcessModel
+    from app.services import contract_templates, contracts
+    from app.services.documents import render_pdf
+    contract_templates.ensure_default_templates()
+    deployed = db.session.scalar(db.select(ProcessModel.id).where(ProcessModel.key == contracts.PROCESS))
+    if not deployed or db.session.scalar(db.select(Contract.id).limit(1)):
+        return
+    enterprise_user = db.session.scalar(db.select(User).where(User.username == "enterprise"))
+    center = db.session.scalar(db.select(User).where(User.username == "zhubao"))
+    pdf = render_pdf("documents/contract_template.html", model=contract_templates.current("regular"))
+    today = contracts.today()
+
+    def submit(community, ends_on):
+        data = {"kind": "regular", "community_id": community.id, "party_a": f"{community.name}业主委员会",
+                "signed_on": ends_on - timedelta(days=3 * 365 + 5), "starts_on": ends_on - timedelta(days=3 * 365),
+                "ends_on": ends_on, "fee_per_sqm": "1.20", "service_level": "level2"}
+        upload = FileStorage(stream=io.BytesIO(pdf), filename="物业服务合同（签章版）.pdf", content_type="application/pdf")
+        return contracts.submit_contract(enterprise_user, data, upload)
+
+    filed = submit(communities[20], today + timedelta(days=60))
+    review = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == filed.instance_id,
+                                                          HumanTask.status == "open"))
+    runtime.complete_task(review.id, {"decision": "accept", "checklist": contract_templates.CHECKLIST_CODES,
+                                      "comment": "条款齐全，准予备案"}, center)
+    submit(communities[10], today + timedelta(days=3 * 365))
+    contracts.start_guidance(center, communities[0].id, "regular", contracts.GUIDANCE_DAYS,
+                             "巡查发现该小区物业服务企业尚未与业主委员会签订物业服务合同")
+def _seed_takeover(office, enterprises) -> tuple[str, str, str]:
+    """The first street's head, who approves its emergency takeovers; three filed demo
+    enterprises count as under escrow supervision (the demo signs no escrow agreements),
+    so takeovers and the recommendation list have eligible enterprises to show."""
+    from app.models import StreetOfficeHead
+    from app.services import takeover
+    if not db.session.scalar(db.select(User.id).where(User.username == "streethead")):
+        users.create_user("streethead", DEMO_PASSWORD, ["street_office"], display_name=f"{office.name}负责人",
+                          org_id=office.id)
+    head = db.session.scalar(db.select(User).where(User.username == "streethead"))
+    if db.session.get(StreetOfficeHead, head.id) is None:
+        takeover.register_head(head.id, office.id)
+    for e in (enterprises[0], enterprises[2], enterprises[3]):
+        e.under_supervision = True
+    db.session.commit()
+    return "streethead", DEMO_PASSWORD, f"{office.name}负责人"

@@ -26,6 +26,7 @@ from app.services.errors import Conflict, NotFound, ServiceError, ValidationFail
 from app.validators import is_valid_bank_account
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999999999.99")
 
 
 def to_fen(value: Decimal) -> Decimal:
@@ -41,6 +42,8 @@ def parse_amount(text, field: str = "amount") -> Decimal:
         raise ValidationFailed(_("金额须为数字。"), {field: _("金额须为数字。")})
     if not amount.is_finite() or amount <= 0:
         raise ValidationFailed(_("金额须大于 0。"), {field: _("金额须大于 0。")})
+    if amount > MAX_AMOUNT:  # what NUMERIC(18,2) holds (also keeps quantize from overflowing)
+        raise ValidationFailed(_("金额过大。"), {field: _("金额过大。")})
     if amount != amount.quantize(FEN):
         raise ValidationFailed(_("金额最多保留两位小数（分）。"), {field: _("金额最多保留两位小数（分）。")})
     return amount

@@ -7,8 +7,6 @@ supplement, as many rounds as needed. An enterprise that lets the demand's deadl
 or declares refusal, gets a written risk notice to the owners of every community it
 serves and is escalated to the high-risk list (app/services/high_risk.py).
 """
-import csv
-import io
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -23,6 +21,7 @@ from app.models import Community, CreditRecord, Disclosure, Enterprise, Enterpri
 from app.models.base import utcnow
 from app.services import audit, documents, orgs, users
 from app.services.notify import notify_enterprise
+from app.services.tabular import read_table
 from app.services.tasks import last_completion
 from app.services.cases import summary
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -108,40 +107,10 @@ REGISTER_COLUMNS = {"企业名称": "name", "统一社会信用代码": "uscc", 
                     "联系电话": "contact_phone"}
 
 
-def _register_rows(filename: str, content: bytes) -> list[dict]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-            rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception:
-            raise ValidationFailed(_("无法读取该 Excel 文件。"), {"file": _("无法读取该 Excel 文件。")})
-    elif filename.lower().endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ValidationFailed(_("CSV 文件编码无法识别，请使用 UTF-8 或 GBK。"), {"file": _("编码无法识别。")})
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    else:
-        raise ValidationFailed(_("只接受 CSV 或 Excel（.xlsx）文件。"), {"file": _("只接受 CSV 或 Excel（.xlsx）文件。")})
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        raise ValidationFailed(_("文件是空的。"), {"file": _("文件是空的。")})
-    header = rows[0]
-    if "统一社会信用代码" not in header or "企业名称" not in header:
-        raise ValidationFailed(_("首行须为列名，至少包含“企业名称”和“统一社会信用代码”。"),
-                               {"file": _("首行须包含“企业名称”和“统一社会信用代码”。")})
-    index = {REGISTER_COLUMNS[name]: i for i, name in enumerate(header) if name in REGISTER_COLUMNS}
-    return [{key: (row[i] if i < len(row) else "") for key, i in index.items()} for row in rows[1:]]
-
-
 def import_register(filename: str, content: bytes, actor) -> dict:
     """Import the market-regulation register: enterprises not yet known are added as
     unfiled; known ones are skipped. Any invalid row refuses the whole file."""
-    rows = _register_rows(filename, content)
+    rows = read_table(filename, content, REGISTER_COLUMNS, ("企业名称", "统一社会信用代码"))
     known = set(db.session.scalars(db.select(Enterprise.uscc)))
     problems, new, seen = [], [], set()
     for number, row in enumerate(rows, start=2):

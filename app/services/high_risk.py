@@ -73,6 +73,15 @@ def start_from_filing(filing_id: int) -> HighRiskListing | None:
     return _start(filing.enterprise, actor=None, reason=reason, evidence=evidence)
 
 
+def escalate(enterprise_id: int, reason: str, evidence: str) -> HighRiskListing | None:
+    """Escalation from another process (a contract never signed or filed, …): a listing case
+    whose proposal starts from `reason` and `evidence`; harmless when run twice."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or _open_listing(enterprise.id):
+        return None
+    return _start(enterprise, actor=None, reason=reason, evidence=evidence)
+
+
 # --- operators of bpmn/high_risk_escalation.bpmn ---------------------------------------------
 
 def _listing(listing_id: int) -> HighRiskListing:

@@ -88,6 +88,8 @@ def build_form(row: HumanTask, formdata=None, *, csrf=True):
     if formdata is None:  # shown, not submitted: the saved draft, else what the form prefills
         data = row.draft or (cls.prefill(row) if hasattr(cls, "prefill") else None)
     form = cls(formdata=formdata, data=data, meta=meta)
+    if hasattr(form, "bind_task"):  # choices that depend on the case, e.g. its candidates
+        form.bind_task(row)
     if data:
         _restore_dates(form)
     return form

@@ -33,6 +33,7 @@ def register_web(app) -> None:
     from app.web.admin.routes import bp as admin_bp
     from app.web.auth.routes import bp as auth_bp
     from app.web.cases.routes import bp as cases_bp
+    from app.web.disputes.routes import bp as disputes_bp
     from app.web.escrow.routes import bp as escrow_bp
     from app.web.filing.routes import bp as filing_bp
     from app.web.inbox.routes import bp as inbox_bp
@@ -43,7 +44,20 @@ def register_web(app) -> None:
 
     for bp in (vendor, auth_bp, main_bp, admin_bp, orgs_bp, inbox_bp, cases_bp, escrow_bp, filing_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(disputes_bp)
+    from app.web.reports.routes import bp as reports_bp
+    app.register_blueprint(reports_bp)
+    from app.web.contracts.routes import bp as contracts_bp
+    app.register_blueprint(contracts_bp)
+    from app.web.takeover.routes import bp as takeover_bp
+    app.register_blueprint(takeover_bp)
+    from app.web.devices.routes import bp as devices_bp
+    app.register_blueprint(devices_bp)
+    from app.web.modeler.routes import bp as modeler_bp
+    app.register_blueprint(modeler_bp)
     register_nav(app)
     from app.web.labels import register_labels
     register_labels(app)
     app.jinja_env.globals["url_with"] = url_with
+    from app.services.personal_data import may_reveal
+    app.jinja_env.globals["may_reveal"] = may_reveal

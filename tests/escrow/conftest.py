@@ -50,3 +50,21 @@ def deposit(bank_url, account_no, amount, payer="业主张三"):
 
 def bank_balance(bank_url, account_no) -> Decimal:
     return Decimal(requests.get(f"{bank_url}/_control/state", timeout=5).json()["accounts"][account_no]["balance"])
+
+
+def approve_a_disbursement(setup, bank_url, factory):
+    """180 000.00 paid in; the enterprise asks for this quarter's release and the center
+    approves it. The bank call is then queued (on Redis when REDIS_URL is set)."""
+    from app.engine import runtime
+    from app.extensions import db
+    from app.models import HumanTask
+    account = setup["account"]
+    deposit(bank_url, account.account_no, "180000.00")
+    escrow.pull_statement(account)
+    year, quarter = escrow.current_quarter()
+    req = escrow.request_disbursement(factory.user("enterprise", org=setup["enterprise"]), account.id, year,
+                                      min(quarter, 3))
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == req.instance_id,
+                                                        HumanTask.spec_id == "review"))
+    runtime.complete_task(task.id, {"decision": "approve", "comment": ""}, setup["center"])
+    return req

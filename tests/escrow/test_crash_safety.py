@@ -14,10 +14,10 @@ from redis import Redis
 
 from app.engine import runtime
 from app.extensions import db
-from app.models import DisbursementRequest, HumanTask, LedgerTxn, ServiceCall
+from app.models import DisbursementRequest, LedgerTxn, ServiceCall
 from app.services import escrow
 from tests.engine.test_external_worker import run_worker
-from tests.escrow.conftest import bank_balance, deposit
+from tests.escrow.conftest import approve_a_disbursement, bank_balance
 
 
 @pytest.fixture
@@ -31,14 +31,7 @@ def redis_app(app, redis_url):
 def test_worker_killed_mid_bank_call_pays_once_after_restart(redis_app, redis_url, database_url, tmp_path, setup,
                                                              bank_url, factory):
     account = setup["account"]
-    deposit(bank_url, account.account_no, "180000.00")
-    escrow.pull_statement(account)
-    year, quarter = escrow.current_quarter()
-    req = escrow.request_disbursement(factory.user("enterprise", org=setup["enterprise"]), account.id, year,
-                                      min(quarter, 3))
-    task = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == req.instance_id,
-                                                        HumanTask.spec_id == "review"))
-    runtime.complete_task(task.id, {"decision": "approve", "comment": ""}, setup["center"])
+    req = approve_a_disbursement(setup, bank_url, factory)
     requests.post(f"{bank_url}/_control/timeout-next", json={"seconds": 30}, timeout=5)  # the bank is slow to answer
 
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "INSTANCE_PATH": str(tmp_path),

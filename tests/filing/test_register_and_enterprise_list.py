@@ -56,13 +56,13 @@ def test_enterprise_list_filters_and_exports_only_what_the_user_sees(login_as, f
     page = center.get("/enterprises?filing=unfiled").get_data(as_text=True)
     assert "未备案物业" in page and "已备案物业" not in page
 
-    export = center.get("/enterprises.xlsx?filing=filed")
+    export = center.get("/enterprises?filing=filed&format=xlsx")
     assert export.status_code == 200
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("企业名称", "统一社会信用代码", "备案状态")
     assert [r[0] for r in rows[1:]] == ["已备案物业"] and rows[1][2] == "已备案"
 
     own = login_as("enterprise", org=unfiled)
-    rows = list(load_workbook(io.BytesIO(own.get("/enterprises.xlsx").data)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(own.get("/enterprises?format=xlsx").data)).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["未备案物业"]
     assert own.get(f"/enterprises/{filed.id}").status_code == 404

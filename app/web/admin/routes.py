@@ -1,15 +1,19 @@
 """Administration: the audit log and user accounts."""
+import json
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.permissions import roles_required
+from app.roles import role_name
 from app.services import users
+from app.web.exports import wants_xlsx, xlsx_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,6 +25,23 @@ def _day_bound(value: str, end=False):
         return None
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return datetime.combine(day, time.max if end else time.min, zone)
+
+
+AUDIT_COLUMNS = [
+    (_l("时间"), lambda e: e.at),
+    (_l("操作人"), lambda e: e.actor_name),
+    (_l("操作"), lambda e: e.action),
+    (_l("对象"), lambda e: f"{e.target_type} {e.target_id}".strip()),
+    (_l("变更前"), lambda e: json.dumps(e.before, ensure_ascii=False) if e.before else ""),
+    (_l("变更后"), lambda e: json.dumps(e.after, ensure_ascii=False) if e.after else ""),
+    ("IP", lambda e: e.ip),
+]
+USER_COLUMNS = [
+    (_l("用户名"), lambda u: u.username),
+    (_l("姓名"), lambda u: u.display_name),
+    (_l("角色"), lambda u: " ".join(role_name(r) for r in sorted(u.roles))),
+    (_l("状态"), lambda u: _("已锁定") if u.locked_at else (_("停用") if not u.active else _("正常"))),
+]
 
 
 @bp.route("/audit")
@@ -40,6 +61,8 @@ def audit_log():
         query = query.where(AuditEvent.at >= since)
     if args.get("until") and (until := _day_bound(args["until"], end=True)):
         query = query.where(AuditEvent.at <= until)
+    if wants_xlsx():
+        return xlsx_response("audit-log", _("审计日志"), AUDIT_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, args=args)
 
@@ -48,6 +71,8 @@ def audit_log():
 @roles_required("admin")
 def user_list():
     rows = db.session.scalars(db.select(User).order_by(User.username)).all()
+    if wants_xlsx():
+        return xlsx_response("users", _("用户"), USER_COLUMNS, rows)
     return render_template("admin/users.html", users=rows)
 
 

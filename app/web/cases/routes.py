@@ -1,6 +1,7 @@
 """Case lists and case pages, with supervisor actions."""
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.engine.calendar import now
@@ -9,10 +10,19 @@ from app.models import HumanTask, ProcessInstance, User
 from app.permissions import login_required, may_supervise, visible_instances
 from app.services import cases, tasks
 from app.services.errors import ServiceError
+from app.web.exports import wants_xlsx, xlsx_response
+from app.web.labels import status_name
 
 bp = Blueprint("cases", __name__)
 
 STATUSES = ("running", "waiting", "error", "suspended", "completed", "terminated")
+CASE_COLUMNS = [
+    ("#", lambda i: i.id),
+    (_l("案件"), lambda i: i.title),
+    (_l("流程"), lambda i: f"{i.model_key} v{i.version.number}"),
+    (_l("状态"), lambda i: status_name(i.status)),
+    (_l("发起时间"), lambda i: i.started_at),
+]
 
 
 @bp.route("/cases")
@@ -31,6 +41,8 @@ def index():
         query = query.where(ProcessInstance.id.in_(overdue))
     if args.get("q"):
         query = query.where(ProcessInstance.title.like(f"%{args['q'].strip()}%"))
+    if wants_xlsx():
+        return xlsx_response("cases", _("案件"), CASE_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=25, error_out=False)
     processes = db.session.scalars(db.select(ProcessInstance.model_key).distinct()).all()
     return render_template("cases/index.html", page=page, args=args, statuses=STATUSES, processes=processes)

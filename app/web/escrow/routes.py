@@ -3,6 +3,7 @@ import io
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
@@ -10,9 +11,29 @@ from app.models import Bank, BankInstruction, Community, DisbursementRequest, Es
 from app.permissions import login_required, roles_required
 from app.services import escrow
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
+from app.web.labels import INSTRUCTION_STATUSES
 from forms.escrow import DisbursementRequestForm, OpenAccountForm
 
 bp = Blueprint("escrow", __name__, url_prefix="/escrow")
+
+ACCOUNT_COLUMNS = [
+    (_l("小区"), lambda r: r["account"].community.name),
+    (_l("物业企业"), lambda r: r["account"].enterprise.name),
+    (_l("托管银行"), lambda r: r["account"].bank.name),
+    (_l("余额（元）"), lambda r: r["balance"]),
+    (_l("保证金下限（元）"), lambda r: r["floor"]),
+]
+INSTRUCTION_COLUMNS = [
+    (_l("指令编号"), lambda i: i.reference),
+    (_l("小区"), lambda i: i.escrow_account.community.name),
+    (_l("收款方"), lambda i: i.to_name),
+    (_l("金额（元）"), lambda i: i.amount),
+    (_l("用途"), lambda i: i.purpose),
+    (_l("状态"), lambda i: INSTRUCTION_STATUSES.get(i.status, i.status)),
+    (_l("银行流水"), lambda i: i.bank_ref),
+    (_l("生成时间"), lambda i: i.created_at),
+]
 
 
 @bp.route("/")
@@ -20,6 +41,8 @@ bp = Blueprint("escrow", __name__, url_prefix="/escrow")
 def index():
     accounts = db.session.scalars(escrow.visible_accounts(current_user).order_by(EscrowAccount.id)).all()
     rows = [{"account": a, "balance": escrow.balance(a.id), "floor": escrow.bond_floor(a)} for a in accounts]
+    if wants_xlsx():
+        return xlsx_response("escrow-accounts", _("监管账户"), ACCOUNT_COLUMNS, rows)
     return render_template("escrow/index.html", rows=rows)
 
 
@@ -72,8 +95,7 @@ def account(account_id):
         DisbursementRequest.escrow_account_id == account.id).order_by(DisbursementRequest.id.desc())).all()
     return render_template("escrow/account.html", account=account, balance=escrow.balance(account.id),
                            floor=escrow.bond_floor(account), payable=escrow.payable_now(account), ledger=ledger,
-                           requests=requests_, form=form, can_request=current_user.enterprise_id == account.enterprise_id,
-                           full_number=escrow.may_see_full_account_no(current_user, account))
+                           requests=requests_, form=form, can_request=current_user.enterprise_id == account.enterprise_id)
 
 
 @bp.route("/accounts/<int:account_id>/balance.json")
@@ -116,6 +138,8 @@ def instructions():
         query = query.where(BankInstruction.bank_id == current_user.bank_id)
     if request.args.get("status"):
         query = query.where(BankInstruction.status == request.args["status"])
+    if wants_xlsx():
+        return xlsx_response("instructions", _("支付指令"), INSTRUCTION_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("escrow/instructions.html", page=page)
 

@@ -2,6 +2,7 @@
 demands and register import, enterprise sign-up, and the public pages (no login)."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, limiter
@@ -10,11 +11,28 @@ from app.permissions import login_required, public, roles_required
 from app.services import filing as filing_service
 from app.services import high_risk
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
+from app.web.labels import FILING_STATUSES, LISTING_STATUSES
 from forms.filing import EnterpriseSignupForm, FilingDemandForm, RegisterImportForm, UnfiledEnterpriseForm
 
 bp = Blueprint("filing", __name__)
 
 SUPERVISORS = ("housing_center", "housing_bureau", "admin")
+FILING_COLUMNS = [
+    (_l("企业"), lambda f: f.enterprise.name),
+    (_l("统一社会信用代码"), lambda f: f.enterprise.uscc),
+    (_l("方式"), lambda f: _("督促备案") if f.origin == "demand" else _("企业申报")),
+    (_l("状态"), lambda f: FILING_STATUSES.get(f.status, f.status)),
+    (_l("轮次"), lambda f: f.rounds),
+    (_l("备案期限"), lambda f: f.deadline),
+]
+LISTING_COLUMNS = [
+    (_l("企业"), lambda l: l.enterprise.name),
+    (_l("状态"), lambda l: LISTING_STATUSES.get(l.status, l.status)),
+    (_l("列入理由"), lambda l: l.reason),
+    (_l("列入日期"), lambda l: l.listed_at),
+    (_l("移出日期"), lambda l: l.removed_at),
+]
 
 
 def _field_errors(form, error: ValidationFailed) -> None:
@@ -38,6 +56,8 @@ def index():
         query = db.select(EnterpriseFiling).order_by(EnterpriseFiling.id.desc())
         if request.args.get("status"):
             query = query.where(EnterpriseFiling.status == request.args["status"])
+        if wants_xlsx():
+            return xlsx_response("filings", _("企业备案"), FILING_COLUMNS, db.session.scalars(query))
         page = db.paginate(query, per_page=30, error_out=False)
         return render_template("filing/index.html", page=page)
     if not current_user.enterprise_id:
@@ -104,18 +124,15 @@ def unfiled_new():
 @roles_required("housing_center", "admin")
 def register_import():
     form = RegisterImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        if not upload or not upload.filename:
-            form.file.errors = list(form.file.errors) + [_("请选择文件。")]
+    upload = form.validate_on_submit() and form.uploaded_table()
+    if upload:
+        try:
+            result = filing_service.import_register(*upload, current_user)
+        except ValidationFailed as e:
+            _field_errors(form, e)
         else:
-            try:
-                result = filing_service.import_register(upload.filename, upload.read(5 * 1024 * 1024), current_user)
-            except ValidationFailed as e:
-                _field_errors(form, e)
-            else:
-                flash(_("已导入 %(added)d 家未登记企业，跳过已登记的 %(skipped)d 家。", **result), "success")
-                return redirect(url_for("orgs.enterprise_list", filing="unfiled"))
+            flash(_("已导入 %(added)d 家未登记企业，跳过已登记的 %(skipped)d 家。", **result), "success")
+            return redirect(url_for("orgs.enterprise_list", filing="unfiled"))
     return render_template("filing/import.html", form=form)
 
 
@@ -145,6 +162,8 @@ def high_risk_index():
     query = db.select(HighRiskListing).order_by(HighRiskListing.id.desc())
     if request.args.get("status"):
         query = query.where(HighRiskListing.status == request.args["status"])
+    if wants_xlsx():
+        return xlsx_response("high-risk", _("高风险企业管控名单"), LISTING_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=30, error_out=False)
     return render_template("filing/high_risk.html", page=page)
 

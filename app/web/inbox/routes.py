@@ -1,6 +1,7 @@
 """The task inbox and the task page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -8,14 +9,26 @@ from app.permissions import login_required
 from app.extensions import db
 from app.services import inbox, tasks
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 
 bp = Blueprint("inbox", __name__)
+
+TASK_COLUMNS = [
+    (_l("案件"), lambda t: t.title),
+    (_l("任务"), lambda t: t.name),
+    (_l("流程"), lambda t: t.model_key),
+    (_l("发起时间"), lambda t: t.created_at),
+    (_l("期限"), lambda t: t.due_at),
+    (_l("签收人"), lambda t: t.claimed_by.display_name if t.claimed_by else ""),
+]
 
 
 @bp.route("/inbox")
 @login_required
 def index():
     filters = inbox.Filters.from_args(request.args)
+    if wants_xlsx():
+        return xlsx_response("tasks", _("任务"), TASK_COLUMNS, db.session.scalars(inbox.search(current_user, filters)))
     page = db.paginate(inbox.search(current_user, filters), per_page=25, error_out=False)
     return render_template("inbox/index.html", page=page, f=filters, counts=inbox.counts(current_user),
                            choices=inbox.filter_choices(current_user), due_state=inbox.due_state)

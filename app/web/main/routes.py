@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Community, Enterprise
 from app.permissions import login_required, public, scoped
+from app.services import dashboards
 
 bp = Blueprint("main", __name__)
 
@@ -19,8 +20,10 @@ def index():
     digest = db.session.scalar(db.select(Notification).where(Notification.user_id == current_user.id,
                                                              Notification.kind == "digest")
                                .order_by(Notification.id.desc()).limit(1))
+    dashboard, figures = dashboards.for_user(current_user)
     return render_template("main/index.html", enterprise_count=enterprise_count, community_count=community_count,
-                           user=current_user, overdue=overdue_for(current_user), digest=digest)
+                           user=current_user, overdue=overdue_for(current_user), digest=digest,
+                           dashboard=dashboard, d=figures)
 
 
 @bp.route("/healthz")

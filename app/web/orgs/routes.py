@@ -1,15 +1,18 @@
 """Enterprises and communities: lists and detail pages, scoped to what the user may see."""
-import io
+from markupsafe import escape
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
 from app.models import Community, CreditRecord, Enterprise
 from app.permissions import ensure_visible, login_required, roles_required, scoped
-from app.services import filing, high_risk, orgs
+from app.services import filing, high_risk, orgs, personal_data
 from app.services.errors import ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
+from app.web.labels import ENTERPRISE_FILING, RISK_STATUSES
 from forms.orgs import EnterpriseForm
 
 bp = Blueprint("orgs", __name__)
@@ -30,33 +33,32 @@ def _enterprise_query():
     return query, q
 
 
+ENTERPRISE_COLUMNS = [
+    (_l("企业名称"), lambda e: e.name),
+    (_l("统一社会信用代码"), lambda e: e.uscc),
+    (_l("备案状态"), lambda e: ENTERPRISE_FILING.get(e.filing_status, e.filing_status)),
+    (_l("资金监管"), lambda e: _("已纳入") if e.under_supervision else _("未纳入")),
+    (_l("风险状态"), lambda e: RISK_STATUSES.get(e.risk_status, e.risk_status)),
+    (_l("星级"), lambda e: e.star_rating),
+    (_l("住所"), lambda e: e.address),
+]
+COMMUNITY_COLUMNS = [
+    (_l("小区名称"), lambda c: c.name),
+    (_l("街道办事处"), lambda c: c.street_office.name),
+    (_l("物业企业"), lambda c: c.enterprise.name if c.enterprise else ""),
+    (_l("户数"), lambda c: c.households),
+    (_l("年度应收物业费（元）"), lambda c: c.annual_receivable_fee),
+]
+
+
 @bp.route("/enterprises")
 @login_required
 def enterprise_list():
     query, q = _enterprise_query()
+    if wants_xlsx():
+        return xlsx_response("enterprises", _("物业企业"), ENTERPRISE_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=30, error_out=False)
     return render_template("orgs/enterprises.html", page=page, q=q)
-
-
-@bp.route("/enterprises.xlsx")
-@login_required
-def enterprise_export():
-    from openpyxl import Workbook
-    from app.web.labels import ENTERPRISE_FILING, RISK_STATUSES
-    query, _q = _enterprise_query()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("物业企业")
-    ws.append([_("企业名称"), _("统一社会信用代码"), _("备案状态"), _("资金监管"), _("风险状态"), _("星级"), _("住所")])
-    for e in db.session.scalars(query.limit(20000)):
-        ws.append([e.name, e.uscc, str(ENTERPRISE_FILING.get(e.filing_status, e.filing_status)),
-                   _("已纳入") if e.under_supervision else _("未纳入"), str(RISK_STATUSES.get(e.risk_status, e.risk_status)),
-                   e.star_rating or "", e.address])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name="enterprises.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/enterprises/new", methods=["GET", "POST"])
@@ -90,7 +92,10 @@ def enterprise_detail(enterprise_id):
 @bp.route("/communities")
 @login_required
 def community_list():
-    page = db.paginate(scoped(Community).order_by(Community.name), per_page=30, error_out=False)
+    query = scoped(Community).order_by(Community.name)
+    if wants_xlsx():
+        return xlsx_response("communities", _("小区"), COMMUNITY_COLUMNS, db.session.scalars(query))
+    page = db.paginate(query, per_page=30, error_out=False)
     return render_template("orgs/communities.html", page=page)
 
 
@@ -99,3 +104,11 @@ def community_list():
 def community_detail(community_id):
     community = ensure_visible(Community, community_id)
     return render_template("orgs/community.html", community=community)
+
+
+@bp.route("/reveal/<kind>/<int:object_id>/<field>", methods=["POST"])
+@login_required
+def reveal(kind, object_id, field):
+    """htmx: the full value in place of the masked one (audited)."""
+    value = personal_data.reveal(current_user, kind, object_id, field)
+    return f'<span data-testid="revealed">{escape(value)}</span>'
