@@ -39,3 +39,15 @@ def tune_sqlite(engine) -> None:
     from sqlalchemy import event
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
+
+
+def _sqlite_begin_before_savepoint(connection, _name) -> None:
+    """pysqlite opens its transaction only at the first write, so a SAVEPOINT taken before
+    any write would be the outermost one, and its RELEASE would commit on the spot: a
+    refused push's nonce or a failed operator's half work would already be stored when the
+    request rolls back. Opening the transaction first keeps the savepoint nested, as on
+    PostgreSQL. (Reads keep pysqlite's behaviour: each sees the latest commits.)"""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
