@@ -47,7 +47,10 @@ def _sqlite_begin_before_savepoint(connection, _name) -> None:
     any write would be the outermost one, and its RELEASE would commit on the spot: a
     refused push's nonce or a failed operator's half work would already be stored when the
     request rolls back. Opening the transaction first keeps the savepoint nested, as on
-    PostgreSQL. (Reads keep pysqlite's behaviour: each sees the latest commits.)"""
+    PostgreSQL. IMMEDIATE takes the write lock now (waiting for it under busy_timeout):
+    a savepoint means a write is coming, and a deferred transaction that read first could
+    not upgrade to writing once another connection had committed meanwhile.
+    (Reads elsewhere keep pysqlite's behaviour: each sees the latest commits.)"""
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
-        dbapi_connection.execute("BEGIN")
+        dbapi_connection.execute("BEGIN IMMEDIATE")
