@@ -134,7 +134,7 @@ def test_kill_9_of_the_web_server_mid_request_loses_and_doubles_nothing(app, fac
             for w in workers:
                 w.join(timeout=60)
         server.start()
-        assert stats["ok"] > 20, stats  # real work was going on when the server died
+        assert stats["ok"] >= 20, stats  # real work was going on when the server died
         assert stats["broken"] >= 1, stats  # and at least one request was cut off by the kill
 
         db.session.expire_all()
