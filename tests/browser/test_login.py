@@ -17,8 +17,9 @@ def test_housing_center_logs_in_sees_its_navigation_and_logs_out(new_page, facto
     nav = page.get_by_test_id("main-nav")
     assert nav.get_by_text("审计日志").is_visible()
     assert nav.get_by_text("物业企业").is_visible()
-    assert "住保中心" in page.get_by_test_id("current-user").inner_text()
     screenshot(page, "home-housing-center")
+    page.get_by_test_id("user-menu").locator(".dropdown-toggle").click()  # name, roles and logout live in the user menu
+    assert "住保中心" in page.get_by_test_id("current-user").inner_text()
     page.get_by_test_id("logout").click()
     assert page.url.endswith("/login")
     assert page.get_by_text("您已安全退出").is_visible()
