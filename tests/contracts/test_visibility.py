@@ -1,7 +1,10 @@
 """Every role sees only what it must: reviewers and departments every contract; an
 enterprise its own; a street office its communities'; an owners' committee its community's;
 nobody else. The center files a developer's preliminary contract after the tender."""
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import Contract
@@ -26,6 +29,8 @@ def test_each_role_sees_only_its_contracts(world, login_as):
         return {name for name in ("世纪华庭", "峒河湾") if name in page}
 
     assert listed(mine) == {"世纪华庭"} and listed(theirs) == {"峒河湾"}
+    exported = load_workbook(io.BytesIO(mine.get("/contracts/?format=xlsx").data)).active
+    assert [row[0] for row in exported.iter_rows(min_row=2, values_only=True)] == ["世纪华庭"]  # the export too
     for role in ("housing_center", "housing_bureau", "justice_bureau", "admin"):
         assert listed(login_as(role)) == {"世纪华庭", "峒河湾"}, role
     assert listed(login_as("street_office", org=world["street"])) == {"世纪华庭"}

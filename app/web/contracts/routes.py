@@ -3,6 +3,7 @@ and answers, round n beside round n+1, filing a signed contract, guiding signing
 opinion and answer actions of the open review, and the model texts."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
@@ -13,6 +14,7 @@ from app.services import contracts
 from app.services.documents import render_pdf
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.tasks import may_act
+from app.web.exports import wants_xlsx, xlsx_response
 from forms.contracts import (AnswerForm, ContractForm, GuidanceForm, OpinionForm, ResolveForm, TemplateForm)
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
@@ -20,6 +22,18 @@ bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 READERS = ("housing_center", "housing_bureau", "justice_bureau", "admin", "enterprise", "street_office",
            "owners_committee")
 SUPERVISORS = ("housing_center", "housing_bureau", "admin")
+
+
+CONTRACT_COLUMNS = [
+    (_l("小区"), lambda c: c.community.name),
+    (_l("物业企业"), lambda c: c.enterprise.name),
+    (_l("类型"), lambda c: contracts.KINDS.get(c.kind, c.kind)),
+    (_l("状态"), lambda c: contracts.STATUSES.get(c.status, c.status)),
+    (_l("轮次"), lambda c: c.rounds),
+    (_l("合同起始"), lambda c: c.starts_on),
+    (_l("合同届满"), lambda c: c.ends_on),
+    (_l("办理期限"), lambda c: c.deadline),
+]
 
 
 def _labels() -> dict:
@@ -98,6 +112,8 @@ def index():
         query = query.where(Contract.status == status)
     if kind:
         query = query.where(Contract.kind == kind)
+    if wants_xlsx():
+        return xlsx_response("contracts", _("合同备案"), CONTRACT_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=30, error_out=False)
     counts = dict(db.session.execute(contracts.visible(current_user, db.select(Contract.status, db.func.count())
                                                        .select_from(Contract).group_by(Contract.status))).all())

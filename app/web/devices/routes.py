@@ -4,6 +4,7 @@ devices only), supplier records, device registration, and build plans (proposal,
 enterprise's agreement, the bank's advance, repayments, early termination)."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
@@ -11,6 +12,7 @@ from app.models import Bank, BuildPlan, Community, DeviceSupplier
 from app.permissions import reads_all, roles_required, scoped
 from app.services import device_plans, devices
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from forms.devices import (AdvanceForm, BuildPlanForm, DeviceForm, PlanDecisionForm, RepaymentForm,
                            TerminationDecisionForm, TerminationRequestForm)
 
@@ -18,6 +20,28 @@ bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 READERS = ("housing_center", "housing_bureau", "admin", "street_office", "enterprise", "device_supplier", "bank")
 PLAN_READERS = ("housing_center", "housing_bureau", "admin", "enterprise", "device_supplier", "bank")
+
+
+REPAIR_COLUMNS = [
+    (_l("设备"), lambda r: f"{devices.KINDS.get(r.device.kind, r.device.kind)} {r.device.serial}"),
+    (_l("位置"), lambda r: r.device.location),
+    (_l("小区"), lambda r: r.community.name),
+    (_l("故障"), lambda r: devices.EVENT_KINDS.get(r.fault_kind, r.fault_kind)),
+    (_l("故障时间"), lambda r: r.fault_at),
+    (_l("维修期限"), lambda r: r.deadline_at),
+    (_l("超期"), lambda r: _("是") if r.overdue else ""),
+    (_l("供应商"), lambda r: r.supplier.name),
+    (_l("状态"), lambda r: devices.REPAIR_STATUSES.get(r.status, r.status)),
+]
+PLAN_COLUMNS = [
+    (_l("方案"), lambda p: p.title),
+    (_l("小区"), lambda p: p.community.name),
+    (_l("物业企业"), lambda p: p.enterprise.name),
+    (_l("供应商"), lambda p: p.supplier.name),
+    (_l("银行"), lambda p: p.bank.name),
+    (_l("建设费用（元）"), lambda p: p.cost),
+    (_l("状态"), lambda p: device_plans.STATUSES.get(p.status, p.status)),
+]
 
 
 def _labels():
@@ -61,7 +85,10 @@ def show(device_id):
 @roles_required(*READERS)
 def repairs():
     show_all = request.args.get("all") == "1"
-    return render_template("devices/repairs.html", cases=devices.repair_inbox(current_user, open_only=not show_all),
+    cases = devices.repair_inbox(current_user, open_only=not show_all)
+    if wants_xlsx():
+        return xlsx_response("repairs", _("设备维修案件"), REPAIR_COLUMNS, cases)
+    return render_template("devices/repairs.html", cases=cases,
                            show_all=show_all, tasks=devices.open_repair_tasks(current_user), **_labels())
 
 
@@ -109,7 +136,10 @@ def new():
 @bp.route("/plans")
 @roles_required(*PLAN_READERS)
 def plans():
-    return render_template("devices/plans.html", plans=device_plans.visible_plans(current_user), **_labels())
+    plans = device_plans.visible_plans(current_user)
+    if wants_xlsx():
+        return xlsx_response("device-plans", _("智慧小区建设方案"), PLAN_COLUMNS, plans)
+    return render_template("devices/plans.html", plans=plans, **_labels())
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])

@@ -3,6 +3,7 @@ a street's own for a street office), opening a takeover, a takeover's page, the
 recommendation list for new business, and the register of street office heads."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
@@ -11,6 +12,7 @@ from app.permissions import roles_required
 from app.roles import DEPARTMENT_ROLES
 from app.services import takeover as service
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from forms.takeover import HeadForm, OpenTakeoverForm
 
 bp = Blueprint("takeover", __name__, url_prefix="/takeovers")
@@ -30,11 +32,26 @@ def community_takeover(community_id: int):
     return service.community_status(community_id)
 
 
+TAKEOVER_COLUMNS = [
+    (_l("小区"), lambda r: r["t"].community.name),
+    (_l("街道办事处"), lambda r: r["t"].street_office.name),
+    (_l("应急服务企业"), lambda r: r["t"].enterprise.name if r["t"].enterprise else ""),
+    (_l("状态"), lambda r: service.STATUSES.get(r["t"].status, r["t"].status)),
+    (_l("服务期起"), lambda r: r["t"].starts_on),
+    (_l("服务期止"), lambda r: r["t"].ends_on),
+    (_l("下一期限"), lambda r: f'{r["deadline_label"] or ""}'),
+    (_l("期限时间"), lambda r: r["deadline"]),
+]
+
+
 @bp.route("/")
 @roles_required(*READERS)
 def index():
     status = request.args.get("status") or None
-    return render_template("takeover/index.html", rows=service.overview(current_user, status), status=status,
+    rows = service.overview(current_user, status)
+    if wants_xlsx():
+        return xlsx_response("takeovers", _("应急接管"), TAKEOVER_COLUMNS, rows)
+    return render_template("takeover/index.html", rows=rows, status=status,
                            may_open=service.may_open(current_user), **_labels())
 
 
