@@ -50,11 +50,12 @@ def _sla(task: HumanTask, moment: datetime) -> str:
 
 
 SLA_STATES = {"overdue": _l("超期"), "due_today": _l("今日到期"), "on_time": _l("未到期"), "no_due": _l("无期限")}
+SLA_COLORS = {"overdue": "#dc3545", "due_today": "#fd7e14", "on_time": "#198754", "no_due": "#adb5bd"}
 
 
 def open_cases_by_process(tasks: list[HumanTask]) -> dict:
     """{'processes': [name…], 'series': [(sla state label, [count per process])…]} (a list,
-    so the legend keeps the order overdue → no deadline)."""
+    so the legend keeps the order overdue → no deadline), and 'colors', one per SLA state."""
     moment = now()
     names = dict(db.session.execute(db.select(ProcessModel.key, ProcessModel.name)).all())
     per = defaultdict(Counter)
@@ -62,7 +63,8 @@ def open_cases_by_process(tasks: list[HumanTask]) -> dict:
         per[task.model_key][_sla(task, moment)] += 1
     keys = sorted(per)
     return {"processes": [names.get(k, k) for k in keys],
-            "series": [(str(label), [per[k][state] for k in keys]) for state, label in SLA_STATES.items()]}
+            "series": [(str(label), [per[k][state] for k in keys]) for state, label in SLA_STATES.items()],
+            "colors": [SLA_COLORS[state] for state in SLA_STATES]}
 
 
 def collection_rates(accounts: list[EscrowAccount], year: int) -> list[dict]:

@@ -1,6 +1,7 @@
 // Charts (ECharts) for every element with class "wuye-chart". data-kind: bar | line | pie |
 // stacked; data-labels: JSON array; data-values: JSON array of numbers, or for "stacked" a
-// JSON array of [series name, [numbers]] pairs. The same numbers are always in a table beside the
+// JSON array of [series name, [numbers]] pairs; data-colors: optional JSON array of colours, one
+// per series (the SLA states: overdue red, due today orange, on time green, no deadline grey). The same numbers are always in a table beside the
 // chart, so nothing depends on the chart being drawn.
 (function () {
   if (!window.echarts) return;
@@ -23,6 +24,7 @@
         xAxis: { type: "category", data: labels, axisLabel: { rotate: labels.length > 4 ? 30 : 0 } },
         yAxis: { type: "value" }, series: series };
     }
+    if (el.dataset.colors) option.color = JSON.parse(el.dataset.colors);
     var chart = echarts.init(el);
     chart.setOption(option);
     el.dataset.drawn = "true";

@@ -21,3 +21,7 @@ def test_each_role_sees_its_dashboard_drawn(new_page, scene, factory, role, org,
     login(page, f"dash_{role}")
     expect(page.locator(".wuye-chart[data-drawn=true] canvas")).to_have_count(charts)
     screenshot(page, f"dashboard-{role}")
+    if role == "housing_center":  # the SLA states keep their colours: overdue red … no deadline grey
+        colours = page.evaluate("echarts.getInstanceByDom(document.querySelector("
+                                "'[data-testid=chart-open-cases]')).getOption().color")
+        assert colours == ["#dc3545", "#fd7e14", "#198754", "#adb5bd"]
