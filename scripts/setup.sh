@@ -14,8 +14,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-extras=""; [ $WITH_TEST = 1 ] && extras="[test]"
-stamp=".venv/.installed$( [ $WITH_TEST = 1 ] && echo -test )"
+extras=""; stamp=".venv/.installed"
+if [ $WITH_TEST = 1 ]; then extras="[test]"; stamp="$stamp-test"; fi
 want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing Python packages"
