@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import ModelDraft, ProcessModelVersion
 from tests.browser.conftest import screenshot
 from tests.browser.test_login import login
-from tests.browser.test_modeler_walk import select_element, watch_console
+from tests.browser.test_modeler_walk import select_element, validate_and_deploy, watch_console
 from tests.modeler.conftest import demo_v1  # noqa: F401  (fixture)
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -122,12 +122,7 @@ def test_the_properties_panel_sets_forms_operators_timers_conditions_messages_an
     assert page.locator('[data-prop="formKey"]').input_value() == "disputes.ReturnVisitForm"
 
     # The linter accepts all of it, and it deploys.
-    page.get_by_test_id("validate").click()
-    page.get_by_test_id("problems").get_by_text("未发现问题").wait_for()
-    page.get_by_test_id("deploy").click()
-    page.get_by_label("变更说明").fill("审核改用回访表单，超期按 3 个工作日计")
-    page.get_by_role("button", name="部署").click()
-    page.get_by_text("已部署为第 2 版").wait_for()
+    validate_and_deploy(page, "审核改用回访表单，超期按 3 个工作日计", 2)
     v2 = db.session.scalar(db.select(ProcessModelVersion).where(ProcessModelVersion.number == 2))
     assert "working_days(3)" in v2.bpmn_xml and "disputes.ReturnVisitForm" in v2.bpmn_xml
     assert errors == [], errors
