@@ -5,6 +5,7 @@ the browser, is saved once the manager has logged in again, and a closed tab off
 The page's clock is Playwright's fake clock, paused once the editor is loaded: nothing is
 saved until the test moves time past the autosave interval (draftsync.js, 4 s)."""
 import datetime
+import time
 
 import pytest
 
@@ -44,6 +45,14 @@ def status(page):
     return page.get_by_test_id("save-status")
 
 
+def eventually(check, seconds=10.0):
+    """Poll the server side until `check()` holds (the request may still be in flight)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not saved on the server"
+        time.sleep(0.05)
+
+
 def test_the_editor_autosaves_after_the_interval_and_when_the_tab_is_hidden(app, demo_v1, factory,  # noqa: F811
                                                                             new_page):
     factory.user("process_manager", username="liucheng")
@@ -71,6 +80,17 @@ def test_the_editor_autosaves_after_the_interval_and_when_the_tab_is_hidden(app,
     status(page).filter(has_text="草稿已保存").wait_for()
     assert "离开前的修改" in server_draft()
     assert errors == [], errors
+
+
+def test_closing_the_tab_saves_the_draft_at_once(app, demo_v1, factory, new_page):  # noqa: F811
+    factory.user("process_manager", username="liucheng")
+    page = new_page()
+    open_editor(page)
+    rename(page, "review", "关闭标签前的修改")
+    status(page).filter(has_text="有未保存的修改").wait_for()
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)  # as a user closes it: the page is hidden, then unloaded
+    eventually(lambda: "关闭标签前的修改" in server_draft())
 
 
 def edit_after_the_login_expired(page, name) -> str:
