@@ -32,6 +32,16 @@ def save(page):
     page.get_by_test_id("save-status").filter(has_text="草稿已保存").wait_for()
 
 
+def set_timer(page, kind, value, then_save=True):
+    """The review deadline's timer: its kind from the pick list, then its value."""
+    select_element(page, "review_deadline")
+    page.locator('[data-prop="timer-kind"]').select_option(kind)
+    page.locator('[data-prop="timer-value"]').fill(value)
+    page.locator('[data-prop="timer-value"]').press("Enter")
+    if then_save:
+        save(page)
+
+
 def test_the_properties_panel_sets_forms_operators_timers_conditions_messages_and_documentation(
         app, demo_v1, factory, new_page):  # noqa: F811
     factory.user("process_manager", username="liucheng")
@@ -67,10 +77,7 @@ def test_the_properties_panel_sets_forms_operators_timers_conditions_messages_an
     assert "外部系统" in page.locator('[data-role="panel"]').inner_text()
 
     # Boundary timer: first a plain duration.
-    select_element(page, "review_deadline")
-    page.locator('[data-prop="timer-kind"]').select_option("duration")
-    page.locator('[data-prop="timer-value"]').fill("P2D")
-    page.locator('[data-prop="timer-value"]').press("Enter")
+    set_timer(page, "duration", "P2D", then_save=False)
 
     # The gateway's "revise" flow gets a new condition (a connection: selected as the panel's
     # list would, through the modeler's selection).
@@ -83,6 +90,8 @@ def test_the_properties_panel_sets_forms_operators_timers_conditions_messages_an
     # The catch event waits for another declared message.
     select_element(page, "wait_confirmation")
     page.locator('[data-prop="message"]').select_option("devices.healthy")
+    page.get_by_label("消息内容存入变量").fill("health_report")
+    page.get_by_label("消息内容存入变量").press("Enter")
     save(page)
     screenshot(page, "modeler-panel")
 
@@ -99,16 +108,18 @@ def test_the_properties_panel_sets_forms_operators_timers_conditions_messages_an
     assert timer.find("bpmn:timeDuration", NS).text == '"P2D"' and timer.find("bpmn:timeDate", NS) is None
     flow = by_id(root, "sequenceFlow", "f_revise")
     assert flow.find("bpmn:conditionExpression", NS).text == "decision in ('revise', 'resubmit')"
-    message_ref = by_id(root, "intermediateCatchEvent", "wait_confirmation").find(
-        "bpmn:messageEventDefinition", NS).get("messageRef")
-    assert by_id(root, "message", message_ref).get("name") == "devices.healthy"
+    definition = by_id(root, "intermediateCatchEvent", "wait_confirmation").find("bpmn:messageEventDefinition", NS)
+    assert by_id(root, "message", definition.get("messageRef")).get("name") == "devices.healthy"
+    assert definition.findtext(".//spiffworkflow:messageVariable", namespaces=NS) == "health_report"
 
-    # The timer again, now in Chinese working days (holidays and make-up days counted).
-    select_element(page, "review_deadline")
-    page.locator('[data-prop="timer-kind"]').select_option("workdays")
-    page.locator('[data-prop="timer-value"]').fill("3")
-    page.locator('[data-prop="timer-value"]').press("Enter")
-    save(page)
+    # The timer as a fixed date and time, then in Chinese working days (holidays and make-up
+    # days counted).
+    set_timer(page, "date", "2026-12-31T18:00:00+08:00")
+    timer = by_id(saved_draft(), "boundaryEvent", "review_deadline").find("bpmn:timerEventDefinition", NS)
+    assert timer.find("bpmn:timeDate", NS).text == '"2026-12-31T18:00:00+08:00"'
+    assert timer.find("bpmn:timeDuration", NS) is None
+
+    set_timer(page, "workdays", "3")
     timer = by_id(saved_draft(), "boundaryEvent", "review_deadline").find("bpmn:timerEventDefinition", NS)
     assert timer.find("bpmn:timeDate", NS).text == "working_days(3)" and timer.find("bpmn:timeDuration", NS) is None
 

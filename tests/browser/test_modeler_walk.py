@@ -29,7 +29,11 @@ def watch_console(page) -> list[str]:
 
 
 def select_element(page, element_id, at=None):
-    """Click an element on the canvas; `at` = (x, y) fractions of its box for a spot free of other shapes."""
+    """Click an element on the canvas; `at` = (x, y) fractions of its box for a spot free of other shapes.
+    An element already selected stays so (a click on it would deselect it)."""
+    if page.evaluate("id => { const m = window.wuyeModeler; return m.get('selection').isSelected("
+                     "m.get('elementRegistry').get(id)); }", element_id):
+        return
     element = page.locator(f'.djs-element[data-element-id="{element_id}"]').first
     if at is None:
         element.click()
