@@ -1,9 +1,14 @@
 """A process manager edits a shipped process as a draft (running cases untouched), a
 second manager's stale save is refused, the linter points at the elements, and a deploy
 makes a new version that new cases follow while older cases stay on theirs."""
+import re
+
+import pytest
+
 from app.engine import runtime
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, ModelDraft, ProcessInstance, ProcessModelVersion
+from tests.conftest import PASSWORD
 from tests.modeler.conftest import DEMO, draft_of, edited, save
 
 
@@ -115,3 +120,37 @@ def test_a_new_model_starts_from_a_blank_draft(app, manager):
     assert "合同备案审查" in draft["xml"] and draft["base_version"] is None
     assert manager.get("/modeler/contract_review/edit").status_code == 200
     assert db.session.scalar(db.select(db.func.count(ModelDraft.id))) == 1
+
+
+class TestWithCsrf:
+    """The contract draftsync.js relies on after an expired login: the editor page's CSRF
+    token belongs to the old session; the draft endpoint hands out the new session's."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    @staticmethod
+    def login(client, username):
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+
+    def test_after_logging_in_again_the_draft_endpoint_gives_the_token_that_saves(self, demo_v1, client, factory):
+        factory.user("process_manager", username="liucheng")
+        self.login(client, "liucheng")
+        page = client.get("/modeler/demo_review/edit").get_data(as_text=True)
+        old_token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+        lock = client.get("/modeler/demo_review/draft.json").get_json()["lock_version"]
+        client.post("/logout", data={"csrf_token": old_token})  # the session ends
+        self.login(client, "liucheng")
+
+        stale = client.post("/modeler/demo_review/draft", json={"xml": edited(DEMO), "lock_version": lock},
+                            headers={"X-CSRFToken": old_token})
+        assert stale.status_code == 400 and "审核申报材料" not in draft_of(client)["xml"]
+        token = draft_of(client)["csrf_token"]
+        saved = client.post("/modeler/demo_review/draft", json={"xml": edited(DEMO), "lock_version": lock},
+                            headers={"X-CSRFToken": token})
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+        assert "审核申报材料" in draft_of(client)["xml"]

@@ -2,13 +2,20 @@
 // seconds while there are changes, and keeps a copy of unsaved work in this browser's
 // localStorage so a closed tab, a lost connection or an expired login never loses it.
 // A save over someone else's newer save is refused by the server (409): the editor stops
-// autosaving and says so; the local copy stays.
+// autosaving and says so; the local copy stays. After an expired login the manager logs in
+// again in another tab; the next save (the autosave, or the button) first takes that new
+// session's CSRF token from the draft endpoint, then saves.
 (function () {
   "use strict";
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
+  }
+
+  function setCsrfToken(token) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && token) meta.content = token;
   }
 
   function messages() {
@@ -39,7 +46,7 @@
 
   function DraftSync(opts) {
     var M = messages();
-    var state = { lock: null, dirty: false, saving: false, blocked: false, seq: 0, serverText: null };
+    var state = { lock: null, dirty: false, saving: false, blocked: false, expired: false, seq: 0, serverText: null };
     var storeKey = "wuye-modeler:" + opts.key + ":" + opts.scope;
     var statusEl = opts.root.querySelector('[data-testid="save-status"]');
     var conflictEl = opts.root.querySelector('[data-testid="conflict"]');
@@ -85,6 +92,7 @@
         if (r.expired) { status(M.expired, "error"); throw new Error("expired"); }
         if (!r.ok) { status(r.data.message, "error"); throw new Error(r.data.message); }
         state.lock = r.data.lock_version;
+        setCsrfToken(r.data.csrf_token);
         var text = opts.fromDraft(r.data);
         state.serverText = text;
         return opts.setContent(text).then(function () {
@@ -104,17 +112,36 @@
       opts.getContent().then(keepLocal);
     }
 
+    // Logged in again since the last save found the login expired? Then take the new session's
+    // CSRF token (the page's is the old session's); the draft itself is not reloaded.
+    function renewLogin() {
+      if (!state.expired) return Promise.resolve();
+      return requestJSON(opts.draftUrl).then(function (r) {
+        if (r.expired || !r.ok) throw new Error("expired");
+        setCsrfToken(r.data.csrf_token);
+        state.expired = false;
+      });
+    }
+
+    function expiredNow() {
+      state.expired = true;
+      status(M.expired, "error");
+      return new Error("expired");
+    }
+
     function saveNow() {
       if (state.blocked) return Promise.reject(new Error("conflict"));
       if (!state.dirty) return Promise.resolve();
       if (state.saving) return state.saving;
       var seq = state.seq;
       status(M.saving || "");
-      state.saving = opts.getContent().then(function (text) {
+      state.saving = renewLogin().then(opts.getContent, function (e) {
+        throw e && e.name === "TypeError" ? e : expiredNow();  // no connection stays "offline"
+      }).then(function (text) {
         var body = opts.payload(text);
         body.lock_version = state.lock;
         return requestJSON(opts.saveUrl, body).then(function (r) {
-          if (r.expired) { status(M.expired, "error"); throw new Error("expired"); }
+          if (r.expired) throw expiredNow();
           if (r.status === 409) {
             state.blocked = true;
             if (conflictEl) { conflictEl.textContent = r.data.message; conflictEl.classList.remove("d-none"); }

@@ -7,6 +7,7 @@ import io
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.permissions import roles_required
 from app.services import modeler
@@ -82,7 +83,9 @@ def draft_json(key):
         draft = modeler.open_draft(key, current_user)
     except ServiceError as e:
         return _json_error(e)
-    return jsonify(modeler.draft_state(draft))
+    # The CSRF token of the current session: after an expired login the editor page still
+    # holds the old session's token, and draftsync.js takes the new one from here.
+    return jsonify({**modeler.draft_state(draft), "csrf_token": generate_csrf()})
 
 
 @bp.route("/<key>/draft", methods=["POST"])
