@@ -8,6 +8,7 @@ or two workers at once never double anything. Polling keeps its cursor in the da
 moves it only after the page it read is committed: the platform down for an hour means the
 next poll reads from where it stopped.
 """
+import json
 import logging
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
@@ -15,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from app.engine.calendar import now
 from app.extensions import db
@@ -24,7 +25,8 @@ from app.models import (Community, Device, DeviceDailySummary, DeviceEvent, Devi
                         RepairCase)
 from app.models.base import utcnow
 from app.services import audit
-from app.services.devices import EVENT_KINDS, FAULT_KINDS, SHANGHAI, fault, healthy, open_repair_case, set_status
+from app.services.devices import (EVENT_KINDS, FAULT_KINDS, SHANGHAI, OpenRecords, fault, healthy, open_repair_case,
+                                  set_status)
 from app.services.errors import ServiceError, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -101,15 +103,31 @@ def device_map(serials) -> dict[str, tuple[int, int]]:
 
 # ---------------------------------------------------------------- storing events once
 
+_INSERT_PG = db.text(
+    "INSERT INTO device_event (event_id, device_id, community_id, kind, occurred_at, received_at, via, data) "
+    "SELECT e, d, c, k, o, :received, :via, CAST(j AS json) FROM unnest(CAST(:e AS text[]), CAST(:d AS integer[]), "
+    "CAST(:c AS integer[]), CAST(:k AS text[]), CAST(:o AS timestamptz[]), CAST(:j AS text[])) AS v(e, d, c, k, o, j) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
+
+
 def _insert(rows: list[dict]) -> set[str]:
-    """Insert the rows; return the event ids actually inserted (the others existed)."""
+    """Insert the rows; return the event ids actually inserted (the others existed).
+
+    PostgreSQL: one short statement whose columns are arrays (INSERT … SELECT FROM unnest …
+    ON CONFLICT DO NOTHING RETURNING), so nothing is compiled or parsed per batch — a
+    1 000-row VALUES list cost more to build than to run. SQLite: one cached Core statement
+    executed with the rows (SQLAlchemy's multi-row "insertmanyvalues")."""
     if not rows:
         return set()
-    dialect = db.engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DeviceEvent).values(rows).on_conflict_do_nothing(index_elements=["event_id"]) \
-        .returning(DeviceEvent.event_id)
-    return set(db.session.scalars(stmt))
+    if db.engine.dialect.name == "postgresql":
+        return set(db.session.scalars(_INSERT_PG, {
+            "received": rows[0]["received_at"], "via": rows[0]["via"], "e": [r["event_id"] for r in rows],
+            "d": [r["device_id"] for r in rows], "c": [r["community_id"] for r in rows],
+            "k": [r["kind"] for r in rows], "o": [r["occurred_at"] for r in rows],
+            "j": [None if r["data"] is None else json.dumps(r["data"], ensure_ascii=False) for r in rows]}))
+    table = DeviceEvent.__table__
+    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
+    return set(db.session.connection().execute(stmt, rows).scalars())
 
 
 def _touch_last_seen(latest: dict[int, datetime]) -> None:
@@ -152,18 +170,28 @@ def apply_status(new: list[dict], devices: dict[str, tuple[int, int]]) -> None:
     if not relevant:
         return
     ids = {devices[r["serial"]][0] for r in relevant}
+    # An online device changes only on a fault: the heartbeats of healthy devices (most of a
+    # busy batch) need no loading. The others are loaded with their open period and case.
+    faulty = {devices[r["serial"]][0] for r in relevant if r["kind"] in FAULT_KINDS}
+    ids = faulty | set(db.session.scalars(db.select(Device.id).where(Device.id.in_(ids - faulty),
+                                                                     Device.status != "online")))
+    if not ids:
+        return
     loaded = {d.id: d for d in db.session.scalars(db.select(Device).where(Device.id.in_(ids)))}
+    known = OpenRecords(ids)
     for r in relevant:
-        device = loaded[devices[r["serial"]][0]]
+        device = loaded.get(devices[r["serial"]][0])
+        if device is None:
+            continue
         if r["occurred_at"] < device.status_since or device.status == "retired":
             continue
         kind, says_ok = r["kind"], (r["data"] or {}).get("health") == "ok"
         if kind in FAULT_KINDS:
-            fault(device, kind, r["occurred_at"], r["event_id"])
+            fault(device, kind, r["occurred_at"], r["event_id"], known)
         elif device.status == "fault" and (kind == "recovered" or says_ok):
-            healthy(device, r["occurred_at"])
+            healthy(device, r["occurred_at"], known)
         elif device.status == "offline" and kind in ("heartbeat", "recovered"):
-            healthy(device, r["occurred_at"])
+            healthy(device, r["occurred_at"], known)
 
 
 def ingest(rows: list[dict], via: str, *, devices: dict | None = None, strict: bool = True) -> dict:
