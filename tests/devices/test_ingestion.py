@@ -130,6 +130,31 @@ def test_polling_skips_unknown_devices_and_records_them(app, registered, platfor
     assert audit.after["serials"] == ["SN-STRANGER"]
 
 
+def test_polling_the_device_list_moves_last_seen_forward_only(app, registered, platform):
+    """poll_status reads the platform's device list: each known device's last heartbeat there
+    becomes its last sight (never moved back); status changes come only from the events."""
+    seen = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    control(platform, "devices", devices=[{"serial": "SN-STRANGER", "kind": "video"}])
+    control(platform, "heartbeat", serials=["SN-ELV-1", "SN-STRANGER"], occurred_at=seen.isoformat())
+    assert device_events.poll_status() == 1  # SN-ACC-1 and SN-CAM-9 never beat; SN-STRANGER is not ours
+    elevator = device("SN-ELV-1")
+    assert elevator.last_seen_at == seen and elevator.status == "offline"
+    assert device("SN-ACC-1").last_seen_at is None and device("SN-CAM-9").last_seen_at is None
+    assert stored_ids() == []  # the list is not the event log: nothing ingested
+
+    later = datetime.now(timezone.utc)  # after the registration: the device comes online
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=later.isoformat())
+    device_events.poll_events()
+    assert device("SN-ELV-1").last_seen_at == later and device("SN-ELV-1").status == "online"
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=seen.isoformat())  # a late, older report
+    assert device_events.poll_status() == 1
+    assert device("SN-ELV-1").last_seen_at == later
+
+    control(platform, "down")
+    assert device_events.poll_status() == 0
+    assert device("SN-ELV-1").last_seen_at == later
+
+
 def test_a_fault_opens_one_repair_case_and_its_process(app, registered, platform):
     control(platform, "heartbeat")
     control(platform, "fault", serial="SN-ELV-1", type="elevator_fault", data={"code": "E21"})
