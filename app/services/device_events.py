@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.engine.calendar import now
 from app.extensions import db
@@ -96,27 +96,38 @@ def clean_events(body) -> list[dict]:
 
 def device_map(serials) -> dict[str, tuple[int, int]]:
     """serial → (device id, community id) for the known, not retired devices."""
+    serials = list(set(serials))
+    if db.engine.dialect.name == "postgresql":  # one array parameter, not a thousand placeholders
+        match = Device.serial == db.any_(db.bindparam("serials", serials, type_=postgresql.ARRAY(db.String)))
+    else:
+        match = Device.serial.in_(serials)
     rows = db.session.execute(db.select(Device.serial, Device.id, Device.community_id).where(
-        Device.serial.in_(list(set(serials))), Device.status != "retired"))
+        match, Device.status != "retired"))
     return {serial: (device_id, community_id) for serial, device_id, community_id in rows}
 
 
 # ---------------------------------------------------------------- storing events once
 
 _INSERT_PG = db.text(
-    "INSERT INTO device_event (event_id, device_id, community_id, kind, occurred_at, received_at, via, data) "
-    "SELECT e, d, c, k, o, :received, :via, CAST(j AS json) FROM unnest(CAST(:e AS text[]), CAST(:d AS integer[]), "
-    "CAST(:c AS integer[]), CAST(:k AS text[]), CAST(:o AS timestamptz[]), CAST(:j AS text[])) AS v(e, d, c, k, o, j) "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
+    "WITH ins AS (INSERT INTO device_event (event_id, device_id, community_id, kind, occurred_at, received_at, via, "
+    "data) SELECT e, d, c, k, o, :received, :via, CAST(j AS json) FROM unnest(CAST(:e AS text[]), "
+    "CAST(:d AS integer[]), CAST(:c AS integer[]), CAST(:k AS text[]), CAST(:o AS timestamptz[]), "
+    "CAST(:j AS text[])) AS v(e, d, c, k, o, j) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id, device_id, occurred_at), "
+    "seen AS (UPDATE device SET last_seen_at = m.t FROM (SELECT device_id, max(occurred_at) AS t FROM ins "
+    "GROUP BY device_id) AS m WHERE device.id = m.device_id AND (device.last_seen_at IS NULL OR device.last_seen_at < m.t)) "
+    "SELECT event_id FROM ins")
 
 
 def _insert(rows: list[dict]) -> set[str]:
-    """Insert the rows; return the event ids actually inserted (the others existed).
+    """Insert the rows and move each device's last_seen_at to its newest new event; return
+    the event ids actually inserted (the others existed).
 
     PostgreSQL: one short statement whose columns are arrays (INSERT … SELECT FROM unnest …
-    ON CONFLICT DO NOTHING RETURNING), so nothing is compiled or parsed per batch — a
-    1 000-row VALUES list cost more to build than to run. SQLite: one cached Core statement
-    executed with the rows (SQLAlchemy's multi-row "insertmanyvalues")."""
+    ON CONFLICT DO NOTHING RETURNING, with the last_seen_at UPDATE in the same statement), so
+    nothing is compiled or parsed per batch — a 1 000-row VALUES list cost more to build than
+    to run. SQLite: one cached Core statement executed with the rows (SQLAlchemy's multi-row
+    "insertmanyvalues"), then the UPDATEs."""
     if not rows:
         return set()
     if db.engine.dialect.name == "postgresql":
@@ -127,11 +138,17 @@ def _insert(rows: list[dict]) -> set[str]:
             "j": [None if r["data"] is None else json.dumps(r["data"], ensure_ascii=False) for r in rows]}))
     table = DeviceEvent.__table__
     stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
-    return set(db.session.connection().execute(stmt, rows).scalars())
+    new_ids = set(db.session.connection().execute(stmt, rows).scalars())
+    latest: dict[int, datetime] = {}
+    for r in rows:
+        if r["event_id"] in new_ids and (r["device_id"] not in latest or latest[r["device_id"]] < r["occurred_at"]):
+            latest[r["device_id"]] = r["occurred_at"]
+    _touch_last_seen(latest)
+    return new_ids
 
 
 def _touch_last_seen(latest: dict[int, datetime]) -> None:
-    """last_seen_at = the newest event time per device, in one statement on PostgreSQL."""
+    """last_seen_at = the newest time per device, never moved back (one statement on PostgreSQL)."""
     if not latest:
         return
     if db.engine.dialect.name == "postgresql":
@@ -148,18 +165,10 @@ def _touch_last_seen(latest: dict[int, datetime]) -> None:
 def store(rows: list[dict], via: str, devices: dict[str, tuple[int, int]]) -> list[dict]:
     """Store the events of known devices once; return the ones that are new."""
     received = utcnow()
-    values = [{"event_id": r["event_id"], "device_id": devices[r["serial"]][0],
-               "community_id": devices[r["serial"]][1], "kind": r["kind"], "occurred_at": r["occurred_at"],
-               "received_at": received, "via": via, "data": r["data"]} for r in rows]
-    new_ids = _insert(values)
-    new = [r for r in rows if r["event_id"] in new_ids]
-    latest: dict[int, datetime] = {}
-    for r in new:
-        device_id = devices[r["serial"]][0]
-        if latest.get(device_id) is None or latest[device_id] < r["occurred_at"]:
-            latest[device_id] = r["occurred_at"]
-    _touch_last_seen(latest)
-    return new
+    new_ids = _insert([{"event_id": r["event_id"], "device_id": devices[r["serial"]][0],
+                        "community_id": devices[r["serial"]][1], "kind": r["kind"], "occurred_at": r["occurred_at"],
+                        "received_at": received, "via": via, "data": r["data"]} for r in rows])
+    return [r for r in rows if r["event_id"] in new_ids]
 
 
 def apply_status(new: list[dict], devices: dict[str, tuple[int, int]]) -> None:
