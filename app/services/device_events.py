@@ -148,7 +148,7 @@ def _insert(rows: list[dict]) -> set[str]:
 
 
 def _touch_last_seen(latest: dict[int, datetime]) -> None:
-    """last_seen_at = the newest time per device, never moved back (one statement on PostgreSQL)."""
+    """last_seen_at = the newest time per device, never moved back."""
     if not latest:
         return
     if db.engine.dialect.name == "postgresql":
@@ -157,9 +157,12 @@ def _touch_last_seen(latest: dict[int, datetime]) -> None:
             "AS v(id, t) WHERE device.id = v.id AND (device.last_seen_at IS NULL OR device.last_seen_at < v.t)"),
             {"ids": list(latest), "ts": list(latest.values())})
         return
-    for device_id, at in latest.items():
-        db.session.execute(db.update(Device).where(Device.id == device_id, db.or_(
-            Device.last_seen_at.is_(None), Device.last_seen_at < at)).values(last_seen_at=at))
+    table = Device.__table__  # one cached statement executed for every device (executemany)
+    db.session.connection().execute(
+        db.update(table).where(table.c.id == db.bindparam("device_id"), db.or_(
+            table.c.last_seen_at.is_(None), table.c.last_seen_at < db.bindparam("at"))).values(
+            last_seen_at=db.bindparam("at")),
+        [{"device_id": device_id, "at": at} for device_id, at in latest.items()])
 
 
 def store(rows: list[dict], via: str, devices: dict[str, tuple[int, int]]) -> list[dict]:
