@@ -9,7 +9,8 @@ from rq import Queue
 
 from app.extensions import db
 from app.integrations.signing import sign_headers
-from app.models import AuditEvent, DeviceEvent, DevicePlatformSync, IntegrationNonce, ProcessInstance, RepairCase
+from app.models import (AuditEvent, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod, IntegrationNonce,
+                        ProcessInstance, RepairCase)
 from app.services import device_events
 from tests.devices.conftest import (PUSH_PATH, control, device, platform_state, post_signed, repair_of,
                                     run_worker)
@@ -168,6 +169,24 @@ def test_a_fault_opens_one_repair_case_and_its_process(app, registered, platform
     instance = db.session.get(ProcessInstance, cases[0].instance_id)
     assert instance.model_key == "device_repair" and instance.device_supplier_id == registered["supplier"].id
     assert instance.enterprise_id == registered["enterprise"].id
+
+
+def test_status_changes_within_one_batch_chain_their_periods(app, registered, platform):
+    """One delivered batch brings a device online, faults it and reports it healthy: each
+    change closes the period before it (one open period per device) and the case sees it."""
+    t0 = datetime.now(timezone.utc)
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=t0.isoformat())
+    control(platform, "fault", serial="SN-ELV-1", type="elevator_fault",
+            occurred_at=(t0 + timedelta(seconds=1)).isoformat())
+    control(platform, "recover", serial="SN-ELV-1", occurred_at=(t0 + timedelta(seconds=2)).isoformat())
+    assert control(platform, "flush") == {"sent": 3, "pending": 0}  # one push
+    assert device("SN-ELV-1").status == "online"
+    periods = db.session.scalars(db.select(DeviceStatusPeriod).where(
+        DeviceStatusPeriod.device_id == device("SN-ELV-1").id).order_by(DeviceStatusPeriod.started_at)).all()
+    assert [(p.status, p.ended_at) for p in periods] == [
+        ("offline", t0), ("online", t0 + timedelta(seconds=1)), ("fault", t0 + timedelta(seconds=2)),
+        ("online", None)]
+    assert repair_of("SN-ELV-1").healthy_at == t0 + timedelta(seconds=2)
 
 
 def test_offline_when_heartbeats_stop_but_not_while_the_platform_is_down(app, registered, platform, clock):
