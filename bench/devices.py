@@ -11,7 +11,7 @@ duplicates.
 Batch size: 1 000 events, the largest page the platform serves (`limit` ≤ 1000) and the most
 one push may carry (device_events.MAX_BATCH); a busy platform is read in full pages. The mix
 is the platform's everyday traffic: heartbeats (half), door openings, staff check-ins and
-camera motion; every device is registered offline, so its first heartbeat brings it online
+face recognitions; every device is registered offline, so its first heartbeat brings it online
 through the status path (10 000 status changes within the run).
 
 It creates and drops its own PostgreSQL database (127.0.0.1, trust auth) or a temporary SQLite file.
