@@ -9,7 +9,8 @@ from rq import Queue
 
 from app.extensions import db
 from app.integrations.signing import sign_headers
-from app.models import AuditEvent, DeviceEvent, DevicePlatformSync, IntegrationNonce, ProcessInstance, RepairCase
+from app.models import (AuditEvent, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod, IntegrationNonce,
+                        ProcessInstance, RepairCase)
 from app.services import device_events
 from tests.devices.conftest import (PUSH_PATH, control, device, platform_state, post_signed, repair_of,
                                     run_worker)
@@ -130,6 +131,31 @@ def test_polling_skips_unknown_devices_and_records_them(app, registered, platfor
     assert audit.after["serials"] == ["SN-STRANGER"]
 
 
+def test_polling_the_device_list_moves_last_seen_forward_only(app, registered, platform):
+    """poll_status reads the platform's device list: each known device's last heartbeat there
+    becomes its last sight (never moved back); status changes come only from the events."""
+    seen = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    control(platform, "devices", devices=[{"serial": "SN-STRANGER", "kind": "video"}])
+    control(platform, "heartbeat", serials=["SN-ELV-1", "SN-STRANGER"], occurred_at=seen.isoformat())
+    assert device_events.poll_status() == 1  # SN-ACC-1 and SN-CAM-9 never beat; SN-STRANGER is not ours
+    elevator = device("SN-ELV-1")
+    assert elevator.last_seen_at == seen and elevator.status == "offline"
+    assert device("SN-ACC-1").last_seen_at is None and device("SN-CAM-9").last_seen_at is None
+    assert stored_ids() == []  # the list is not the event log: nothing ingested
+
+    later = datetime.now(timezone.utc)  # after the registration: the device comes online
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=later.isoformat())
+    device_events.poll_events()
+    assert device("SN-ELV-1").last_seen_at == later and device("SN-ELV-1").status == "online"
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=seen.isoformat())  # a late, older report
+    assert device_events.poll_status() == 1
+    assert device("SN-ELV-1").last_seen_at == later
+
+    control(platform, "down")
+    assert device_events.poll_status() == 0
+    assert device("SN-ELV-1").last_seen_at == later
+
+
 def test_a_fault_opens_one_repair_case_and_its_process(app, registered, platform):
     control(platform, "heartbeat")
     control(platform, "fault", serial="SN-ELV-1", type="elevator_fault", data={"code": "E21"})
@@ -143,6 +169,24 @@ def test_a_fault_opens_one_repair_case_and_its_process(app, registered, platform
     instance = db.session.get(ProcessInstance, cases[0].instance_id)
     assert instance.model_key == "device_repair" and instance.device_supplier_id == registered["supplier"].id
     assert instance.enterprise_id == registered["enterprise"].id
+
+
+def test_status_changes_within_one_batch_chain_their_periods(app, registered, platform):
+    """One delivered batch brings a device online, faults it and reports it healthy: each
+    change closes the period before it (one open period per device) and the case sees it."""
+    t0 = datetime.now(timezone.utc)
+    control(platform, "heartbeat", serials=["SN-ELV-1"], occurred_at=t0.isoformat())
+    control(platform, "fault", serial="SN-ELV-1", type="elevator_fault",
+            occurred_at=(t0 + timedelta(seconds=1)).isoformat())
+    control(platform, "recover", serial="SN-ELV-1", occurred_at=(t0 + timedelta(seconds=2)).isoformat())
+    assert control(platform, "flush") == {"sent": 3, "pending": 0}  # one push
+    assert device("SN-ELV-1").status == "online"
+    periods = db.session.scalars(db.select(DeviceStatusPeriod).where(
+        DeviceStatusPeriod.device_id == device("SN-ELV-1").id).order_by(DeviceStatusPeriod.started_at)).all()
+    assert [(p.status, p.ended_at) for p in periods] == [
+        ("offline", t0), ("online", t0 + timedelta(seconds=1)), ("fault", t0 + timedelta(seconds=2)),
+        ("online", None)]
+    assert repair_of("SN-ELV-1").healthy_at == t0 + timedelta(seconds=2)
 
 
 def test_offline_when_heartbeats_stop_but_not_while_the_platform_is_down(app, registered, platform, clock):
