@@ -14,8 +14,8 @@ from app.models import CreditRecord, Disclosure, Evaluation, EvaluationObjection
 from app.services import escrow, evaluation_inputs
 from app.services.evaluation_inputs import EvaluationInput
 from tests.escrow.conftest import bank_url  # noqa: F401  the sandbox bank, for the supervised accounts
-from app.services import scoring
-from tests.evaluation.conftest import DUE, YEAR, deploy_rating, evaluation_of, open_tasks, read
+from tests.evaluation.conftest import (DUE, YEAR, complete, deploy_rating, evaluation_of, fields_for, open_tasks,
+                                      read, score_everything)
 
 SCORES = {  # community → department → {item code: points}; unlisted items get full marks, bonuses 0
     "shiji": {"fire_brigade": {"C1": "6"}},  # 100 − 4, and an inspection deducts 2 more → 94
@@ -37,37 +37,6 @@ def inspections():
     evaluation_inputs.FEEDERS["test_inspections"] = feed
     yield inspections
     evaluation_inputs.FEEDERS.pop("test_inspections", None)
-
-
-def fields_for(ev, department, wanted):
-    data = {}
-    for item in scoring.items_of(ev.standard, department):
-        data[f"i{item.id}"] = wanted.get(item.code, "0" if item.is_bonus else str(item.max_points))
-    return data
-
-
-def client_for(scorers, department, community):
-    if department == "street_office":
-        street = "qianzhou" if community.street_office.name == "乾州街道" else "donghe"
-        return scorers[f"street_office:{street}"]
-    return scorers[department]
-
-
-def complete(client, task, data):
-    return client.post(f"/tasks/{task.id}", data={"action": "complete", **data}, follow_redirects=True)
-
-
-def score_everything(world, scorers):
-    for name, community in world["communities"].items():
-        ev = evaluation_of(community)
-        tasks = open_tasks(ev, "score")
-        assert sorted(t.role for t in tasks) == sorted(["housing_center", "natural_resources", "fire_brigade",
-                                                        "market_regulation", "street_office"])
-        for task in tasks:
-            response = complete(client_for(scorers, task.role, community), task,
-                                fields_for(ev, task.role, SCORES[name].get(task.role, {})))
-            assert response.status_code == 200
-            assert db.session.get(HumanTask, task.id).status == "completed", response.get_data(as_text=True)[-2000:]
 
 
 def test_open_year_starts_one_case_per_pair_with_a_scoring_task_per_department(app, world, scorers):
@@ -123,7 +92,7 @@ def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # n
                              "payee_account_no": "6222021234567890128", "payee_name": "企业基本户"},
                             scorers["housing_center"].user)
     evaluation.open_year(scorers["housing_center"].user, YEAR, DUE)
-    score_everything(world, scorers)
+    score_everything(world, scorers, SCORES)
 
     # Totals with their breakdown: every point traced to a scoring task, a feeder line or an objection.
     for name, total in EXPECTED.items():
