@@ -173,8 +173,7 @@ def recompute(ev: Evaluation) -> Decimal:
         score = scores.get(item.id)
         lines.append({"kind": "score", "item_code": item.code, "points": str(score.points if score else _d(0)),
                       "department": item.department, "task_id": score.human_task_id if score else None,
-                      "title": (score.note if score and score.note else "") or
-                      (_("部门评分") if score else _("未评分，按 0 分计"))})
+                      "title": (score.note if score else _("未评分，按 0 分计"))})
     for line in evaluation_inputs.collect(ev.enterprise_id, ev.community_id, ev.year):
         code = line.item_code if line.item_code in items else ""
         lines.append({"kind": "input", "item_code": code, "points": str(_d(line.points)), "source": line.source,
