@@ -97,6 +97,9 @@ def open_year(user, year: int, scoring_due: date | None) -> int:
         raise ValidationFailed(_("%(year)d 年度没有评分标准。", year=year), {"year": _("请先制定该年度的评分标准。")})
     scoring.check_complete(standard)
     today = now().astimezone(SHANGHAI).date()
+    if today < date(year, 10, 1):  # the plan's evaluation runs October–December (agreement art. 3)
+        raise ValidationFailed(_("年度考评于每年 10 月至 12 月开展，%(year)d 年度考评须在 %(year)d 年 10 月 1 日后开启。",
+                                 year=year), {"year": _("该年度考评尚未到开启时间。")})
     if not isinstance(scoring_due, date) or scoring_due < today:
         raise ValidationFailed(_("评分截止日期有误。"), {"scoring_due": _("评分截止日期不能早于今天。")})
     departments = scoring.departments(standard)

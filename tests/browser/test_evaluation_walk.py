@@ -7,8 +7,8 @@ from app.models import EvaluationObjection, HumanTask
 from app.services import evaluation
 from tests.browser.conftest import screenshot
 from tests.browser.test_login import login
-from tests.evaluation.conftest import (DUE, YEAR, complete, evaluation_of, fields_for, open_tasks,  # noqa: F401
-                                      processes, scorers, world)
+from tests.evaluation.conftest import (DUE, YEAR, clock, complete, evaluation_of, fields_for,  # noqa: F401
+                                      open_tasks, processes, scorers, world)
 
 
 def test_fire_brigade_scores_then_an_owner_reads_the_public_page_and_objects(app, world, scorers,  # noqa: F811

@@ -1,11 +1,12 @@
 """Evaluation fixtures: the processes and decision tables deployed, the default scoring
 standard of the year, three enterprises serving four communities in two streets, and one
 scorer for each of the five scoring departments."""
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from app.engine import calendar
 from app.engine.deploy import deploy
 from app.extensions import db
 from app.models import Evaluation, HumanTask
@@ -14,6 +15,15 @@ from app.services import scoring
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 YEAR = 2026
 DUE = date(2026, 12, 15)
+TODAY = datetime(2026, 11, 2, 10, 0, tzinfo=calendar.SHANGHAI)  # a Monday in the evaluation season
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The engine clock pinned in the evaluation season, so dates and deadlines are the same every run."""
+    calendar.set_clock(TODAY)
+    yield TODAY
+    calendar.set_clock(None)
 
 
 def read(name: str) -> str:

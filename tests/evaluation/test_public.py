@@ -37,6 +37,14 @@ def test_community_page_shows_the_result_and_is_cached(app, world, scorers):
     assert "2026 年度物业服务考评结果公示" in text  # the Disclosure row written by the process
     assert "张三" not in text and "手机" in text  # the objection form, no personal data shown
 
+    # Only the visitor-independent part is cached: a logged-in visitor's navigation never reaches the public.
+    evaluation._public_cache.clear()
+    logged_in = scorers["housing_center"].get(f"/public/evaluation/communities/{community.id}")
+    assert "待办任务" in logged_in.get_data(as_text=True) and logged_in.headers["Cache-Control"].startswith("private")
+    anonymous = client.get(f"/public/evaluation/communities/{community.id}").get_data(as_text=True)
+    assert "待办任务" not in anonymous and 'data-testid="total">96.00' in anonymous
+    assert 'name="csrf_token"' not in anonymous.split('id="objection"')[1]  # the cached form carries nobody's token
+
     # Cached: a change made behind the service's back shows only after the minute.
     community.name = "改名小区"
     db.session.commit()

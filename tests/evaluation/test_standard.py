@@ -2,9 +2,11 @@
 deleted by the housing center only, Excel export and import (a bad file changes nothing),
 and the standard locked once its year's evaluation opens."""
 import io
+from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
+from app.engine import calendar
 from app.extensions import db
 from app.models import ScoringItem, ScoringStandard
 from app.services import scoring
@@ -110,6 +112,10 @@ def test_excel_export_then_import_round_trip_and_a_bad_file_changes_nothing(app,
 
 def test_opening_a_year_locks_its_standard_and_refuses_bad_requests(app, world, login_as):
     center = login_as("housing_center")
+    calendar.set_clock(datetime(2026, 9, 30, 9, 0, tzinfo=calendar.SHANGHAI))
+    early = center.post("/evaluation/open", data={"year": YEAR, "scoring_due": DUE.isoformat()}, follow_redirects=True)
+    assert "该年度考评尚未到开启时间" in early.get_data(as_text=True)
+    calendar.set_clock(datetime(2026, 10, 8, 9, 0, tzinfo=calendar.SHANGHAI))
     late = center.post("/evaluation/open", data={"year": YEAR, "scoring_due": "2020-01-01"}, follow_redirects=True)
     assert "评分截止日期不能早于今天" in late.get_data(as_text=True)
     missing = center.post("/evaluation/open", data={"year": YEAR + 5, "scoring_due": DUE.isoformat()},

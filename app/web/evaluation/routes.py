@@ -7,9 +7,10 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.engine.calendar import SHANGHAI, now
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 from app.models import Community
 from app.permissions import public, roles_required
 from app.roles import DEPARTMENT_ROLES, role_name
@@ -181,33 +182,49 @@ def show(evaluation_id):
 
 # ---------------------------------------------------------------- public
 
+def _cache_headers() -> dict:
+    """Shared caches may keep an anonymous visitor's page; a logged-in one shows its own navigation."""
+    if current_user.is_authenticated:
+        return {"Cache-Control": "private, max-age=60", "Vary": "Cookie"}
+    return {"Cache-Control": "public, max-age=60", "Vary": "Cookie"}
+
+
+def _public_form(formdata=None):
+    """Owners object without login: no session to protect, so no CSRF token (the page is
+    cached for everyone); the route is rate-limited instead."""
+    return ObjectionRaiseForm(formdata=formdata, meta={"csrf": False})
+
+
+def _community_body(data, form) -> Markup:
+    return Markup(render_template("evaluation/_public_community_body.html", form=form, role_name=role_name, **data))
+
+
 @bp.route("/public/evaluation/communities/<int:community_id>")
 @public
 def public_community(community_id):
-    key = (community_id, str(get_locale()))
-
     def build():
         data = evaluation.public_community(community_id)
-        if data is None:
-            return None
-        return render_template("evaluation/public_community.html", form=ObjectionRaiseForm(formdata=None),
-                               role_name=role_name, **data)
+        return None if data is None else (data["community"].name, _community_body(data, _public_form()))
 
-    html = evaluation.cached_public(key, build)
-    if html is None:
+    # Only the visitor-independent part is cached: the layout around it shows the visitor's own navigation.
+    cached = evaluation.cached_public((community_id, str(get_locale())), build)
+    if cached is None:
         return render_template("error.html", status=404, message=_("小区不存在。")), 404
-    return Response(html, headers={"Cache-Control": "public, max-age=60"})
+    title, body = cached
+    return Response(render_template("evaluation/public_community.html", title=title, body=body),
+                    headers=_cache_headers())
 
 
 @bp.route("/public/evaluation/communities/<int:community_id>/objections", methods=["POST"])
 @public
+@csrf.exempt
 @limiter.limit(lambda: current_app.config.get("OBJECTION_RATE_LIMIT", "5 per hour"))
 def public_objection(community_id):
-    form = ObjectionRaiseForm()
+    form = _public_form(request.form)
     ev = evaluation.latest_public(community_id)
     if ev is None:
         return render_template("error.html", status=404, message=_("该小区暂无考评结果。")), 404
-    if form.validate_on_submit():
+    if form.validate():
         try:
             evaluation.raise_objection(ev.id, form.data)
         except ValidationFailed as e:
@@ -217,7 +234,8 @@ def public_objection(community_id):
         else:
             return render_template("evaluation/objection_done.html", community=ev.community)
     data = evaluation.public_community(community_id)
-    return render_template("evaluation/public_community.html", form=form, role_name=role_name, **data), 422
+    return render_template("evaluation/public_community.html", title=data["community"].name,
+                           body=_community_body(data, form)), 422
 
 
 @bp.route("/public/evaluation/communities/<int:community_id>/qr.svg")
@@ -239,8 +257,8 @@ def public_ranking():
     year = request.args.get("year", type=int) or (years[0] if years else _this_year())
 
     def build():
-        return render_template("evaluation/public_ranking.html", year=year, years=years,
-                               rows=evaluation.ranking(year))
+        return Markup(render_template("evaluation/_public_ranking_body.html", year=year, years=years,
+                                      rows=evaluation.ranking(year)))
 
-    return Response(evaluation.cached_public(("ranking", year, str(get_locale())), build),
-                    headers={"Cache-Control": "public, max-age=60"})
+    body = evaluation.cached_public(("ranking", year, str(get_locale())), build)
+    return Response(render_template("evaluation/public_ranking.html", body=body), headers=_cache_headers())
