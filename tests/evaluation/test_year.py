@@ -83,6 +83,48 @@ def test_scoring_refusals_over_maximum_and_wrong_department(app, world, scorers)
     assert not ev.scores
 
 
+def test_the_total_waits_for_every_department(app, world, scorers):
+    """The multi-instance task completes only when its last instance does; until then no total."""
+    from app.services import evaluation
+    evaluation.open_year(scorers["housing_center"].user, YEAR, DUE)
+    community = world["communities"]["huayuan"]
+    ev = evaluation_of(community)
+    tasks = open_tasks(ev, "score")
+    for task in tasks[:-1]:
+        client = scorers["street_office:donghe"] if task.role == "street_office" else scorers[task.role]
+        complete(client, task, fields_for(ev, task.role, {}))
+    db.session.expire_all()
+    ev = evaluation_of(community)
+    assert ev.status == "scoring" and ev.total is None and len(open_tasks(ev, "score")) == 1
+    last = tasks[-1]
+    client = scorers["street_office:donghe"] if last.role == "street_office" else scorers[last.role]
+    complete(client, last, fields_for(ev, last.role, {}))
+    db.session.expire_all()
+    ev = evaluation_of(community)
+    assert ev.status == "disclosure" and ev.total == Decimal("100.00")
+    assert len({s.human_task_id for s in ev.scores}) == 5  # each item traced to the task that scored it
+
+
+def test_who_sees_which_evaluation(app, world, scorers, login_as):
+    from app.services import evaluation
+    evaluation.open_year(scorers["housing_center"].user, YEAR, DUE)
+    shiji, wan = evaluation_of(world["communities"]["shiji"]), evaluation_of(world["communities"]["wan"])
+    qianyuan = login_as("enterprise", org=world["enterprises"]["qianyuan"])
+    listing = qianyuan.get(f"/evaluation/?year={YEAR}").get_data(as_text=True)
+    assert "世纪华庭" in listing and "乾州新城" in listing and "峒河湾" not in listing
+    assert qianyuan.get(f"/evaluation/{wan.id}").status_code == 404
+    assert qianyuan.get(f"/evaluation/{shiji.id}").status_code == 200
+    donghe_street = scorers["street_office:donghe"]
+    assert donghe_street.get(f"/evaluation/{wan.id}").status_code == 200
+    assert donghe_street.get(f"/evaluation/{shiji.id}").status_code == 404
+    assert scorers["fire_brigade"].get(f"/evaluation/{shiji.id}").status_code == 200
+    assert login_as("owner").get("/evaluation/").status_code == 403
+    # Objections on the logged-in page are the evaluated enterprise's, and only during disclosure.
+    refused = qianyuan.post(f"/evaluation/{shiji.id}", data={"content": "尚在评分阶段"})
+    assert refused.status_code == 422 and "不在公示期内" in refused.get_data(as_text=True)
+    assert scorers["fire_brigade"].post(f"/evaluation/{shiji.id}", data={"content": "x"}).status_code == 403
+
+
 def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # noqa: F811
     from app.services import evaluation
     communities = world["communities"]
@@ -170,6 +212,9 @@ def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # n
         ProcessInstance.model_key == "year_end_settlement").order_by(ProcessInstance.id)).all()
     assert len(settlements) == 2
     assert "得分 96.00" in settlements[0].title and "得分 82.00" in settlements[1].title
+    evaluation._public_cache.clear()
+    page = public.get(f"/public/evaluation/communities/{communities['shiji'].id}").get_data(as_text=True)
+    assert "0.00 元" in page and "已生效" in page and "对考评结果提出异议" not in page
 
 
 def _bank(world):

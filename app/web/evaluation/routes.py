@@ -169,6 +169,7 @@ def show(evaluation_id):
             except ValidationFailed as e:
                 db.session.rollback()
                 _field_errors(form, e)
+                flash("；".join(str(m) for m in e.fields.values()) or e.message, "danger")
                 status = 422
             else:
                 flash(_("异议已提交，住保中心将在公示期内答复。"), "success")
