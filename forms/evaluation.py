@@ -66,7 +66,10 @@ class ObjectionForm(BaseForm):
     def bind_task(self, row) -> None:
         from app.services.evaluation import for_instance, pending_objection
         ev = for_instance(row.instance_id)
-        self.item_code.choices = [("", _("— 不调整 —"))] + [
+        self.item_code.choices = [("", _("— 不调整 —"))]
+        if ev is None:  # e.g. a trial run in the modeler: no evaluation behind the case
+            return
+        self.item_code.choices += [
             (i.code, f"{i.code} {i.description}（{_('满分')} {i.max_points}）") for i in ev.standard.items]
         objection = pending_objection(ev)
         if objection is not None:

@@ -191,6 +191,14 @@ def recompute(ev: Evaluation) -> Decimal:
     return ev.total
 
 
+def scoring_progress(ev: Evaluation) -> list[HumanTask]:
+    """The departments' scoring tasks of the case: who has scored, who is still due."""
+    if ev.instance_id is None:
+        return []
+    return list(db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == ev.instance_id,
+                                                              HumanTask.spec_id == "score").order_by(HumanTask.id)))
+
+
 def breakdown_table(ev: Evaluation) -> list[dict]:
     """Per item, in standard order: its maximum, lines and subtotal; lines not tied to an
     item (none today, but a feeder may send one) come last under no item."""
@@ -311,7 +319,7 @@ def check_decision(row: HumanTask, data: dict) -> dict:
     """Field problems of an objection decision: an accepted one names an item and keeps the
     item's points between 0 and its maximum."""
     ev = for_instance(row.instance_id)
-    if data.get("decision") != "accept":
+    if ev is None or data.get("decision") != "accept":
         return {}
     item = next((i for i in ev.standard.items if i.code == data.get("item_code")), None)
     if item is None:

@@ -96,6 +96,9 @@ def test_the_total_waits_for_every_department(app, world, scorers):
     db.session.expire_all()
     ev = evaluation_of(community)
     assert ev.status == "scoring" and ev.total is None and len(open_tasks(ev, "score")) == 1
+    progress = scorers["housing_center"].get(f"/evaluation/{ev.id}").get_data(as_text=True)
+    table = progress.split('data-testid="scoring-progress"')[1].split("</table>")[0]
+    assert table.count("已评分") == 4 and table.count("待评分") == 1
     last = tasks[-1]
     client = scorers["street_office:donghe"] if last.role == "street_office" else scorers[last.role]
     complete(client, last, fields_for(ev, last.role, {}))

@@ -177,6 +177,7 @@ def show(evaluation_id):
         else:
             status = 422
     return render_template("evaluation/show.html", ev=ev, rows=evaluation.breakdown_table(ev), form=form,
+                           progress=evaluation.scoring_progress(ev),
                            statuses=evaluation.STATUSES, role_name=role_name,
                            may_object=current_user.has_role("enterprise") and evaluation.in_disclosure(ev)), status
 
