@@ -55,6 +55,8 @@ def test_community_page_shows_the_result_and_is_cached(app, world, scorers):
     qr = client.get(f"/public/evaluation/communities/{community.id}/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
     assert client.get("/public/evaluation/communities/999999").status_code == 404
+    poster = client.get(f"/public/evaluation/communities/{community.id}/poster").get_data(as_text=True)
+    assert "改名小区" in poster and "96.00" in poster and f"/public/evaluation/communities/{community.id}/qr.svg" in poster
 
 
 def test_qr_code_encodes_the_community_page(app, world):

@@ -252,6 +252,16 @@ def public_qr(community_id):
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
+@bp.route("/public/evaluation/communities/<int:community_id>/poster")
+@public
+def public_poster(community_id):
+    """A printable A4 notice with the page's QR code, for the community's notice board."""
+    data = evaluation.public_community(community_id)
+    if data is None:
+        return render_template("error.html", status=404, message=_("小区不存在。")), 404
+    return render_template("evaluation/poster.html", **data)
+
+
 @bp.route("/public/evaluation/ranking")
 @public
 def public_ranking():
