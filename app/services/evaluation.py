@@ -258,6 +258,9 @@ def disclose_operator(ctx, evaluation_id: int) -> dict:
                      body=f"考评得分 {ev.total} 分，企业星级 {ev.star_rating} 星，小区等级 {ev.grade}。"
                           f"公示期至 {ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，期间业主或企业可提出异议。",
                      enterprise_id=ev.enterprise_id, instance_id=ctx.instance_id, ends_at=ends)
+    from app.services.notify import notify_enterprise
+    notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果公示：{ev.community.name} {ev.total} 分",
+                      f"公示期至 {ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，如有异议请在公示期内提出。")
     _forget_public(ev.community_id)
     return {"ends": ends.isoformat()}
 
@@ -369,6 +372,9 @@ def finalize(ctx, evaluation_id: int) -> dict:
                    detail=f"企业星级 {ev.star_rating} 星，小区等级 {ev.grade}。")
     audit.record("evaluation.final", ev, after={"total": ev.total, "stars": ev.star_rating, "grade": ev.grade})
     jobs.enqueue("workers.evaluation.start_settlements", ev.id)
+    from app.services.notify import notify_enterprise
+    notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果已生效：{ev.community.name} {ev.total} 分",
+                      f"企业星级 {ev.star_rating} 星，小区等级 {ev.grade}；监管资金年终结算将按此得分办理。")
     _forget_public(ev.community_id)
     return {"total": str(ev.total)}
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.engine import calendar, runtime
 from app.extensions import db
-from app.models import CreditRecord, Disclosure, Evaluation, EvaluationObjection, HumanTask, ProcessInstance
+from app.models import (CreditRecord, Disclosure, Evaluation, EvaluationObjection, HumanTask, Notification,
+                        ProcessInstance)
 from app.services import escrow, evaluation_inputs
 from app.services.evaluation_inputs import EvaluationInput
 from tests.escrow.conftest import bank_url  # noqa: F401  the sandbox bank, for the supervised accounts
@@ -128,7 +129,7 @@ def test_who_sees_which_evaluation(app, world, scorers, login_as):
     assert scorers["fire_brigade"].post(f"/evaluation/{shiji.id}", data={"content": "x"}).status_code == 403
 
 
-def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # noqa: F811
+def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_url):  # noqa: F811
     from app.services import evaluation
     communities = world["communities"]
     inspections.community_id = communities["shiji"].id
@@ -136,6 +137,7 @@ def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # n
         escrow.open_account({"community_id": communities[name].id, "bank_id": _bank(world).id,
                              "payee_account_no": "6222021234567890128", "payee_name": "企业基本户"},
                             scorers["housing_center"].user)
+    qianyuan_user = factory.user("enterprise", org=world["enterprises"]["qianyuan"])
     evaluation.open_year(scorers["housing_center"].user, YEAR, DUE)
     score_everything(world, scorers, SCORES)
 
@@ -209,12 +211,16 @@ def test_a_full_year(app, world, scorers, login_as, inspections, bank_url):  # n
     assert all(db.session.get(ProcessInstance, ev.instance_id).status == "completed" for ev in finals.values())
     credit = db.session.scalars(db.select(CreditRecord).where(CreditRecord.kind == "score")).all()
     assert sorted(str(r.points) for r in credit) == ["103.00", "78.00", "82.00", "96.00"]
+    told = db.session.scalars(db.select(Notification.title).where(Notification.user_id == qianyuan_user.id)).all()
+    assert sorted(told) == sorted(["2026 年度考评结果公示：世纪华庭 94.00 分", "2026 年度考评结果公示：乾州新城 103.00 分",
+                    "2026 年度考评结果已生效：世纪华庭 96.00 分", "2026 年度考评结果已生效：乾州新城 103.00 分"])
 
     # Year-end settlements started with the final scores, one per supervised account.
     settlements = db.session.scalars(db.select(ProcessInstance).where(
         ProcessInstance.model_key == "year_end_settlement").order_by(ProcessInstance.id)).all()
     assert len(settlements) == 2
-    assert "得分 96.00" in settlements[0].title and "得分 82.00" in settlements[1].title
+    assert sorted(s.title.rsplit("得分 ", 1)[1] for s in settlements) == ["82.00）", "96.00）"]
+    assert {s.community_id for s in settlements} == {communities["shiji"].id, communities["wan"].id}
     evaluation._public_cache.clear()
     page = public.get(f"/public/evaluation/communities/{communities['shiji'].id}").get_data(as_text=True)
     assert "0.00 元" in page and "已生效" in page and "对考评结果提出异议" not in page
