@@ -41,8 +41,8 @@ def seed(n: int) -> list[int]:
                       grade="B")
         db.session.add(c)
         db.session.flush()
-        lines = [{"kind": "score", "item_code": item.code, "points": str(item.max_points), "department": item.department,
-                  "task_id": 1, "title": ""} for item in standard.items]
+        lines = [{"kind": "score", "item_code": item.code, "points": str(item.max_points),
+                  "department": item.department, "task_id": 1, "title": ""} for item in standard.items]
         lines += [{"kind": "input", "item_code": "B1", "points": "-1.00", "source": "inspection", "source_id": 1,
                    "title": "日常考核"}] * 2
         total = sum(Decimal(x["points"]) for x in lines)

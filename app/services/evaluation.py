@@ -209,7 +209,8 @@ def breakdown_table(ev: Evaluation) -> list[dict]:
         rows.append({"item": item, "lines": mine, "subtotal": sum((Decimal(x["points"]) for x in mine), Decimal("0"))})
     loose = [line for line in lines if not line["item_code"]]
     if loose:
-        rows.append({"item": None, "lines": loose, "subtotal": sum((Decimal(x["points"]) for x in loose), Decimal("0"))})
+        subtotal = sum((Decimal(x["points"]) for x in loose), Decimal("0"))
+        rows.append({"item": None, "lines": loose, "subtotal": subtotal})
     return rows
 
 
@@ -300,7 +301,7 @@ def raise_objection(evaluation_id: int, data: dict, user=None) -> EvaluationObje
     if errors:
         raise ValidationFailed(_("异议未提交。"), errors)
     objection = EvaluationObjection(evaluation_id=ev.id, raised_by=raised_by, name=name[:100], phone=phone,
-                                    content=content, user_id=getattr(user, "id", None) if raised_by == "enterprise" else None)
+                                    content=content, user_id=user.id if raised_by == "enterprise" else None)
     db.session.add(objection)
     db.session.flush()
     audit.record("evaluation.objection", objection, after={"evaluation_id": ev.id, "raised_by": raised_by},

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import ScoringItem, ScoringSection, ScoringStandard
-from app.roles import DEPARTMENT_ROLES, ROLES_ZH, role_for_lane, role_name
+from app.roles import DEPARTMENT_ROLES, ROLES_ZH, role_for_lane
 from app.services import audit
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.tabular import read_table
@@ -163,7 +163,8 @@ def _check_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
         if errors:
             problems.append(_("第 %(n)d 行：", n=number) + "；".join(str(v) for v in errors.values()))
             continue
-        clean.append({"section_code": row["section_code"].strip()[:20], "section_title": row["section_title"].strip()[:200],
+        clean.append({"section_code": row["section_code"].strip()[:20],
+                      "section_title": row["section_title"].strip()[:200],
                       "code": code[:20], "description": row["description"].strip()[:500], "max_points": points,
                       "deduction_rules": (row.get("deduction_rules") or "").strip(), "department": department,
                       "is_bonus": (row.get("is_bonus") or "").strip().lower() in YES})
@@ -199,7 +200,8 @@ def export_xlsx(standard: ScoringStandard) -> bytes:
     sheet.append(list(COLUMNS))
     for item in standard.items:
         sheet.append([item.section.code, item.section.title, item.code, item.description, float(item.max_points),
-                      item.deduction_rules, ROLES_ZH.get(item.department, item.department), "是" if item.is_bonus else ""])
+                      item.deduction_rules, ROLES_ZH.get(item.department, item.department),
+                      "是" if item.is_bonus else ""])
     for column, width in zip("ABCDEFGH", (8, 16, 8, 50, 6, 40, 14, 6)):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
@@ -273,7 +275,3 @@ def seed_default(year: int) -> ScoringStandard:
     _replace(standard, rows)
     db.session.commit()
     return standard
-
-
-def department_label(code: str) -> str:
-    return role_name(code)

@@ -19,7 +19,8 @@ def test_demo_standard_and_opening_the_year(app):
     year = now().astimezone(SHANGHAI).year
     standard = scoring.for_year(year)
     assert standard is not None and len(standard.items) == 12
-    rating = db.session.scalar(db.select(ProcessModelVersion).where(ProcessModelVersion.process_id == "evaluation_rating"))
+    rating = db.session.scalar(db.select(ProcessModelVersion).where(
+        ProcessModelVersion.process_id == "evaluation_rating"))
     assert sorted(rating.dmn_files) == ["community_grade.dmn", "star_rating.dmn"]
 
     center = app.test_client()

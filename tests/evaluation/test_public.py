@@ -5,7 +5,7 @@ its refusals."""
 from app.extensions import db
 from app.models import EvaluationObjection
 from app.services import evaluation, records
-from tests.evaluation.conftest import DUE, YEAR, evaluation_of, score_everything
+from tests.evaluation.conftest import DUE, YEAR, score_everything
 
 SCORES = {"shiji": {"fire_brigade": {"C1": "6"}}, "wan": {"housing_center": {"D1": "10"}}}
 
