@@ -408,6 +408,18 @@ def ranking(year: int) -> list[Evaluation]:
         .order_by(Evaluation.total.desc(), Evaluation.id)))
 
 
+def enterprise_ranking(year: int) -> list[dict]:
+    """Enterprises by the average of their communities' disclosed totals (what their stars are
+    decided on), best first."""
+    by_enterprise: dict = {}
+    for ev in ranking(year):
+        by_enterprise.setdefault(ev.enterprise_id, []).append(ev)
+    rows = [{"enterprise": evs[0].enterprise, "communities": len(evs),
+             "average": (sum((e.total for e in evs), Decimal("0")) / len(evs)).quantize(CENT)}
+            for evs in by_enterprise.values()]
+    return sorted(rows, key=lambda r: (-r["average"], r["enterprise"].id))
+
+
 def latest_public(community_id: int) -> Evaluation | None:
     return db.session.scalar(db.select(Evaluation).where(
         Evaluation.community_id == community_id, Evaluation.status.in_(("disclosure", "final")))

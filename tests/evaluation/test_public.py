@@ -81,6 +81,10 @@ def test_city_ranking_lists_disclosed_results_best_first(app, world, scorers):
     order = [text.index(name) for name in ("乾州新城", "民族花园", "世纪华庭", "峒河湾")]
     assert order == sorted(order)
     assert [str(r.total) for r in evaluation.ranking(YEAR)] == ["100.00", "100.00", "96.00", "90.00"]
+    # Enterprises by their average: 德馨 100, 乾元 (96 + 100) / 2 = 98, 峒河 90.
+    table = text.split('data-testid="enterprise-ranking"')[1].split("</table>")[0]
+    order = [table.index(name) for name in ("德馨", "乾元", "峒河")]
+    assert order == sorted(order) and "98.00" in table
 
 
 def test_owner_objection_needs_name_and_phone_and_only_in_the_period(app, world, scorers):

@@ -270,7 +270,8 @@ def public_ranking():
 
     def build():
         return Markup(render_template("evaluation/_public_ranking_body.html", year=year, years=years,
-                                      rows=evaluation.ranking(year)))
+                                      rows=evaluation.ranking(year),
+                                      enterprises=evaluation.enterprise_ranking(year)))
 
     body = evaluation.cached_public(("ranking", year, str(get_locale())), build)
     return Response(render_template("evaluation/public_ranking.html", body=body), headers=_cache_headers())
