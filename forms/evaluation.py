@@ -73,8 +73,9 @@ class ObjectionForm(BaseForm):
             (i.code, f"{i.code} {i.description}（{_('满分')} {i.max_points}）") for i in ev.standard.items]
         objection = pending_objection(ev)
         if objection is not None:
-            who = _("企业") if objection.raised_by == "enterprise" else _("业主")
-            self.decision.description = f"{who} {objection.name}：{objection.content}"
+            # Everyone who can read the case sees this form; the owner's name stays on the evaluation page.
+            who = f"{_('企业')} {objection.name}" if objection.raised_by == "enterprise" else _("业主")
+            self.decision.description = f"{who}：{objection.content}"
 
     def check_task(self, user, row) -> dict:
         from app.services.evaluation import check_decision

@@ -186,6 +186,10 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
     assert shiji.total == Decimal("96.00") and objection.status == "accepted"
     assert any(x["kind"] == "objection" and x["points"] == "2.00" for x in shiji.breakdown["lines"])
     assert db.session.get(type(enterprises["qianyuan"]), enterprises["qianyuan"].id).star_rating == 4
+    # The center sees who objected; the enterprise sees an owner's objection, not the owner's name.
+    assert "张女士" in scorers["housing_center"].get(f"/evaluation/{shiji.id}").get_data(as_text=True)
+    seen = login_as("enterprise", org=enterprises["qianyuan"]).get(f"/evaluation/{shiji.id}").get_data(as_text=True)
+    assert "楼道杂物当天已清理" in seen and "张女士" not in seen
 
     # The enterprise objects too, is answered "no", and cannot object to another enterprise's result.
     donghe_user = login_as("enterprise", org=enterprises["donghe"])

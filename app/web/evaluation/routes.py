@@ -12,7 +12,7 @@ from markupsafe import Markup
 from app.engine.calendar import SHANGHAI, now
 from app.extensions import csrf, db, limiter
 from app.models import Community
-from app.permissions import public, roles_required
+from app.permissions import public, reads_all, roles_required
 from app.roles import DEPARTMENT_ROLES, role_name
 from app.services import evaluation, scoring
 from app.services.errors import ServiceError, ValidationFailed
@@ -177,7 +177,7 @@ def show(evaluation_id):
         else:
             status = 422
     return render_template("evaluation/show.html", ev=ev, rows=evaluation.breakdown_table(ev), form=form,
-                           progress=evaluation.scoring_progress(ev),
+                           progress=evaluation.scoring_progress(ev), show_names=reads_all(current_user),
                            statuses=evaluation.STATUSES, role_name=role_name,
                            may_object=current_user.has_role("enterprise") and evaluation.in_disclosure(ev)), status
 
