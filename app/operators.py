@@ -8,6 +8,7 @@ OPERATOR_MODULES = [
     "app.services.devices",
     "app.services.disputes",
     "app.services.escrow",
+    "app.services.evaluation",
     "app.services.filing",
     "app.services.high_risk",
     "app.services.takeover",

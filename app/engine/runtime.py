@@ -157,6 +157,15 @@ def _due_for(task, wf: BpmnWorkflow) -> datetime | None:
     return min(deadlines) if deadlines else None
 
 
+def _task_role(task, lane: str) -> str:
+    """The lane's role, unless the task's `roleVariable` property names a task-data variable
+    holding a role code: one multi-instance task per department, each for that department."""
+    variable = _task_properties(task).get("roleVariable")
+    if variable and role_for_lane(str(task.data.get(variable, ""))):
+        return role_for_lane(str(task.data[variable]))
+    return role_for_lane(lane) or lane
+
+
 def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
     """Keep the inbox, timer due time, message subscriptions and external calls in step."""
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
@@ -174,7 +183,7 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         db.session.add(HumanTask(
             instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
-            role=role_for_lane(lane) or lane, form_key=_task_properties(task).get("formKey", ""),
+            role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
             title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
             community_id=instance.community_id, street_office_id=instance.street_office_id,
             bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf)))

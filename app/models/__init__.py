@@ -35,3 +35,7 @@ from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySum
 __all__ += ["BuildPlan", "BuildPlanItem", "Device", "DeviceDailySummary", "DeviceEvent", "DevicePlatformSync",
             "DeviceStatusPeriod", "RepairCase", "Repayment", "RepaymentPayment", "SupplierRecord"]
 __all__ += ["ModelDraft", "ModelTrial"]
+from app.models.evaluation import (Evaluation, EvaluationObjection, EvaluationScore, ScoringItem,  # noqa: E402
+                                   ScoringSection, ScoringStandard)
+
+__all__ += ["Evaluation", "EvaluationObjection", "EvaluationScore", "ScoringItem", "ScoringSection", "ScoringStandard"]

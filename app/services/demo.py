@@ -99,6 +99,9 @@ def seed() -> list[tuple[str, str, str]]:
     logins.append(_seed_takeover(offices[0], enterprises))
     from app.services.devices import seed_demo as seed_devices
     seed_devices(supplier, communities, banks[0])
+    from app.services.scoring import seed_default as seed_scoring_standard
+    from app.engine.calendar import SHANGHAI, now
+    seed_scoring_standard(now().astimezone(SHANGHAI).year)  # the year's default scoring standard (评分标准)
     return logins
 
 

@@ -36,6 +36,9 @@ NAV = [
     # The takeover list links to the recommendations; departments without it get them here.
     NavItem("takeover.recommendations", _l("推荐名录"), "bi-award", ("natural_resources", "fire_brigade",
                                                                 "market_regulation", "justice_bureau")),
+    NavItem("evaluation.index", _l("年度考评"), "bi-clipboard-data", ("housing_center", "housing_bureau", "natural_resources",
+                                                                    "fire_brigade", "market_regulation", "admin",
+                                                                    "street_office", "enterprise")),
     NavItem("devices.index", _l("智能设备"), "bi-cpu", ("housing_center", "housing_bureau", "admin", "street_office",
                                                        "enterprise", "device_supplier", "bank")),
     NavItem("modeler.index", _l("流程模型"), "bi-diagram-3", ("process_manager", "admin")),
