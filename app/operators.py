@@ -10,6 +10,7 @@ OPERATOR_MODULES = [
     "app.services.escrow",
     "app.services.filing",
     "app.services.high_risk",
+    "app.services.inspections",  # evaluation feeders (app.services.evaluation_inputs)
     "app.services.takeover",
 ]
 

@@ -35,3 +35,8 @@ from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySum
 __all__ += ["BuildPlan", "BuildPlanItem", "Device", "DeviceDailySummary", "DeviceEvent", "DevicePlatformSync",
             "DeviceStatusPeriod", "RepairCase", "Repayment", "RepaymentPayment", "SupplierRecord"]
 __all__ += ["ModelDraft", "ModelTrial"]
+from app.models.inspections import Inspection, InspectionFinding, InspectionPhoto  # noqa: E402
+from app.models.surveys import SatisfactionSurvey, SurveyAnswer, SurveyHousehold  # noqa: E402
+
+__all__ += ["Inspection", "InspectionFinding", "InspectionPhoto", "SatisfactionSurvey", "SurveyAnswer",
+            "SurveyHousehold"]

@@ -55,6 +55,8 @@ def register_web(app) -> None:
     app.register_blueprint(devices_bp)
     from app.web.modeler.routes import bp as modeler_bp
     app.register_blueprint(modeler_bp)
+    from app.web.inspections.routes import bp as inspections_bp
+    app.register_blueprint(inspections_bp)
     register_nav(app)
     from app.web.labels import register_labels
     register_labels(app)
