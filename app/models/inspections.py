@@ -48,6 +48,8 @@ class InspectionFinding(db.Model):
     decision_note = db.Column(db.Text, nullable=False, default="")
     decided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     decided_at = db.Column(UTCDateTime())
+    # The bad record it made in the credit file (its validity ends when an appeal is upheld).
+    credit_record_id = db.Column(db.Integer, db.ForeignKey("credit_record.id"))
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     inspection = db.relationship("Inspection", back_populates="findings")

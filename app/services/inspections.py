@@ -11,7 +11,7 @@ Evaluation feed (`@feeder("inspections")`): one line per finding of the year tha
 void, item code "INSPECTION", points = −(points deducted), source "inspection", source_id
 = the finding's id.
 """
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from app.engine.calendar import SHANGHAI, current_calendar, now
 from app.engine.timers import working_days_deadline
 from app.extensions import db
-from app.models import Community, Inspection, InspectionFinding, InspectionPhoto
+from app.models import Community, CreditRecord, Inspection, InspectionFinding, InspectionPhoto
 from app.permissions import reads_all, register_scope, scoped
 from app.roles import DEPARTMENT_ROLES, role_name
 from app.services import attachments, audit, records
@@ -171,12 +171,12 @@ def record(user, data: dict, photos=()) -> Inspection:
                                     community_id=community.id, item=f["item"], description=f["description"],
                                     points=f["points"], status="open",
                                     deadline=working_days_deadline(f["days"], moment, current_calendar()))
+        finding.credit_record_id = records.credit(
+            community.enterprise_id, "inspection",
+            _("日常检查发现问题：%(community)s · %(item)s", community=community.name, item=f["item"]),
+            detail=f["description"], points=-f["points"], source=role_name(department), valid_until=_valid_until(),
+            actor=user).id
         db.session.add(finding)
-        db.session.flush()
-        records.credit(community.enterprise_id, "inspection",
-                       _("日常检查发现问题：%(community)s · %(item)s", community=community.name, item=f["item"]),
-                       detail=f["description"], points=-f["points"], source=role_name(department),
-                       valid_until=_valid_until(), actor=user)
     audit.record("inspection.record", inspection, after={"community_id": community.id, "items": items,
                                                          "findings": len(findings)}, actor=user)
     db.session.commit()
@@ -184,7 +184,6 @@ def record(user, data: dict, photos=()) -> Inspection:
 
 
 def _valid_until() -> date:
-    from datetime import timedelta
     return now().astimezone(SHANGHAI).date() + timedelta(days=CREDIT_VALID_DAYS)
 
 
@@ -243,9 +242,12 @@ def decide_appeal(user, finding_id: int, accepted: bool, note: str) -> Inspectio
     finding.status = "void" if accepted else ("rectified" if finding.responded_at else "open")
     community = finding.community.name
     if accepted:
+        if finding.credit_record_id:  # the bad record stays visible but no longer counts
+            record = db.session.get(CreditRecord, finding.credit_record_id)
+            record.valid_until = now().astimezone(SHANGHAI).date() - timedelta(days=1)
         records.credit(finding.enterprise_id, "inspection",
                        _("申诉成立，日常检查扣分作废：%(community)s · %(item)s", community=community, item=finding.item),
-                       positive=True, detail=note, points=finding.points, source=role_name("housing_center"),
+                       positive=True, detail=note, source=role_name("housing_center"),
                        actor=user)
     else:
         records.credit(finding.enterprise_id, "inspection",

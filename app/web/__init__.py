@@ -59,6 +59,8 @@ def register_web(app) -> None:
     app.register_blueprint(inspections_bp)
     from app.web.surveys.routes import bp as surveys_bp
     app.register_blueprint(surveys_bp)
+    from app.web.credit.routes import bp as credit_bp
+    app.register_blueprint(credit_bp)
     register_nav(app)
     from app.web.labels import register_labels
     register_labels(app)

@@ -47,6 +47,8 @@ NAV = [
                                                                 "market_regulation", "justice_bureau",
                                                                 "street_office", "enterprise",
                                                                 "owners_committee", "admin")),
+    NavItem("credit.index", _l("诚信档案"), "bi-journal-check", ("housing_center", "housing_bureau", "admin",
+                                                               "enterprise")),
     NavItem("modeler.index", _l("流程模型"), "bi-diagram-3", ("process_manager", "admin")),
     NavItem("admin.audit_log", _l("审计日志"), "bi-journal-text", ("housing_center", "admin")),
     NavItem("admin.user_list", _l("用户"), "bi-people", ("admin",)),

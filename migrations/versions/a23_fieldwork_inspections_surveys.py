@@ -59,11 +59,13 @@ def upgrade():
     sa.Column('decision_note', sa.Text(), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', UTC, nullable=True),
+    sa.Column('credit_record_id', sa.Integer(), nullable=True),
     sa.Column('created_at', UTC, nullable=False),
     sa.ForeignKeyConstraint(['inspection_id'], ['inspection.id'], name=op.f('fk_inspection_finding_inspection_id_inspection')),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_inspection_finding_enterprise_id_enterprise')),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_inspection_finding_community_id_community')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_inspection_finding_decided_by_id_user')),
+    sa.ForeignKeyConstraint(['credit_record_id'], ['credit_record.id'], name=op.f('fk_inspection_finding_credit_record_id_credit_record')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_finding'))
     )
     with op.batch_alter_table('inspection_finding', schema=None) as batch_op:

@@ -121,7 +121,7 @@ def test_response_appeal_and_the_centers_decision(app, world, login_as):
     assert [line for line in evaluation_inputs.collect(world["enterprise"].id, world["community"].id, 2026)
             if line.source == "inspection"] == []
     credit = db.session.scalars(db.select(CreditRecord).order_by(CreditRecord.id)).all()
-    assert [(c.positive, c.points) for c in credit] == [(False, Decimal("-2.50")), (True, Decimal("2.50"))]
+    assert [(c.positive, c.points) for c in credit] == [(False, Decimal("-2.50")), (True, None)]
     assert center.post(f"/inspections/findings/{finding.id}/decide", data={"accepted": "yes"}).status_code == 422
 
 
