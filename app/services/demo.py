@@ -99,6 +99,9 @@ def seed() -> list[tuple[str, str, str]]:
     logins.append(_seed_takeover(offices[0], enterprises))
     from app.services.devices import seed_demo as seed_devices
     seed_devices(supplier, communities, banks[0])
+    from app.services import inspections, surveys
+    inspections.seed_demo(communities[0])
+    surveys.seed_demo(communities[0])
     return logins
 
 

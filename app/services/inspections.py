@@ -291,3 +291,17 @@ def evaluation_lines(enterprise_id: int, community_id: int, year: int) -> list[E
     return [EvaluationInput(item_code=ITEM_CODE, points=-Decimal(f.points), source="inspection", source_id=f.id,
                             title=f"{day.isoformat()} {role_name(f.inspection.department)}：{f.item} — {f.description[:60]}")
             for f, day in rows if f.points]
+
+
+def seed_demo(community) -> None:
+    """Demo data: a fire-brigade inspection of the demo enterprise's first community with two
+    findings (once; `flask demo seed` may run again)."""
+    from app.models import User
+    inspector = db.session.scalar(db.select(User).where(User.username == "firebrigade"))
+    if inspector is None or db.session.scalar(db.select(Inspection.id).limit(1)):
+        return
+    record(inspector, {"community_id": community.id, "items": ["消防安全", "公共设施设备", "环境卫生"],
+                       "note": "例行消防安全检查",
+                       "findings": [{"item": "消防安全", "description": "3 栋消防通道堆放杂物", "points": "2.00", "days": 5},
+                                    {"item": "公共设施设备", "description": "地下车库应急照明损坏 2 处",
+                                     "points": "1.00", "days": 10}]})
