@@ -26,6 +26,7 @@ from app.roles import DEPARTMENT_ROLES, role_name
 from app.services import attachments, audit, records
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.evaluation_inputs import EvaluationInput, feeder
+from app.services.notify import notify_enterprise
 
 INSPECTOR_ROLES = (*DEPARTMENT_ROLES, "street_office")
 ITEM_CODE = "INSPECTION"
@@ -177,6 +178,10 @@ def record(user, data: dict, photos=()) -> Inspection:
             detail=f["description"], points=-f["points"], source=role_name(department), valid_until=_valid_until(),
             actor=user).id
         db.session.add(finding)
+    if findings:
+        notify_enterprise(community.enterprise_id, "inspection",
+                          _("日常检查发现 %(n)d 个问题：%(community)s", n=len(findings), community=community.name),
+                          _("请在整改期限内整改并回复，或在系统中申诉。"))
     audit.record("inspection.record", inspection, after={"community_id": community.id, "items": items,
                                                          "findings": len(findings)}, actor=user)
     db.session.commit()
@@ -253,6 +258,9 @@ def decide_appeal(user, finding_id: int, accepted: bool, note: str) -> Inspectio
         records.credit(finding.enterprise_id, "inspection",
                        _("申诉被驳回：%(community)s · %(item)s", community=community, item=finding.item),
                        detail=note, source=role_name("housing_center"), valid_until=_valid_until(), actor=user)
+    notify_enterprise(finding.enterprise_id, "inspection",
+                      _("申诉成立，扣分作废：%(item)s", item=finding.item) if accepted
+                      else _("申诉被驳回：%(item)s", item=finding.item), note)
     audit.record("inspection.appeal_decided", finding, before={"status": "appealed"},
                  after={"status": finding.status, "decision": finding.appeal_decision}, actor=user)
     db.session.commit()

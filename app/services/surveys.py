@@ -12,6 +12,7 @@ satisfied → −2.00 of the 10 points. Below the minimum there is no line (noth
 """
 import base64
 import secrets
+from types import SimpleNamespace
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app, url_for
@@ -34,6 +35,7 @@ QUESTIONS = {"attitude": _l("服务态度"), "cleanliness": _l("环境卫生"), 
 SCALE = {5: _l("非常满意"), 4: _l("满意"), 3: _l("一般"), 2: _l("不满意"), 1: _l("非常不满意")}
 MAX_HOUSEHOLDS = 5000
 CREATORS = ("housing_center", "street_office")
+ANONYMOUS = SimpleNamespace(id=None, username="")  # the audit actor of an answer
 
 
 def current_year() -> int:
@@ -139,8 +141,9 @@ def answer(year: int, token: str, scores: dict, comment: str = "") -> SurveyAnsw
             db.session.add(row)
     except IntegrityError:  # the same household twice at once: the first one wins
         raise refused
+    # Which household only, never the answer, and never who is logged in on this browser.
     audit.record("survey.answer", target_type="SatisfactionSurvey", target_id=household.survey_id,
-                 after={"household": household.number}, actor=None)  # which household only, never the answer
+                 after={"household": household.number}, actor=ANONYMOUS)
     db.session.commit()
     return row
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from app.engine.calendar import SHANGHAI, current_calendar
 from app.engine.timers import working_days_deadline
 from app.extensions import db
-from app.models import CreditRecord, Inspection, InspectionFinding, InspectionPhoto
+from app.models import CreditRecord, Inspection, InspectionFinding, InspectionPhoto, Notification
 from app.services import evaluation_inputs
 from tests.fieldwork.conftest import FINDING, MONDAY, PNG, inspection_form
 
@@ -18,6 +18,7 @@ def _record(client, community, **kwargs):
 
 
 def test_a_department_records_findings_the_enterprise_sees_them(app, world, login_as):
+    own = login_as("enterprise", org=world["enterprise"])
     inspector = login_as("fire_brigade")
     form = inspector.get("/inspections/new").get_data(as_text=True)
     assert "世纪华庭" in form and "峒河湾" in form and 'capture="environment"' in form
@@ -39,7 +40,8 @@ def test_a_department_records_findings_the_enterprise_sees_them(app, world, logi
     assert [(c.kind, c.positive, c.points, c.source) for c in credit] == [
         ("inspection", False, Decimal("-2.50"), "消防救援大队"), ("inspection", False, Decimal("-1.00"), "消防救援大队")]
 
-    own = login_as("enterprise", org=world["enterprise"])
+    notice = db.session.scalar(db.select(Notification).where(Notification.user_id == own.user.id))
+    assert notice.title == "日常检查发现 2 个问题：世纪华庭"
     listing = own.get("/inspections/").get_data(as_text=True)
     assert "3 栋消防通道堆放杂物" in listing and "垃圾未清运" in listing
     assert own.get(f"/inspections/findings/{findings[0].id}").status_code == 200

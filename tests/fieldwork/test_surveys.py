@@ -95,12 +95,13 @@ def test_results_only_from_the_minimum_and_without_personal_data(app, client, wo
     assert 'data-testid="too-few"' in page and 'data-testid="rate"' not in page
     assert [line for line in evaluation_inputs.collect(world["enterprise"].id, world["community"].id, 2026)
             if line.source == "survey"] == []
-    client.post(links[2], data={**ANSWER, "overall": "4"})
+    center.post(links[2], data={**ANSWER, "overall": "4"})  # answered from a logged-in browser
     page = center.get(f"/surveys/{survey.id}").get_data(as_text=True)
     assert 'data-testid="rate">66.7%<' in page and "too-few" not in page
     assert "张三" not in page and "13800000000" not in page  # comments are never shown
     events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "survey.answer")).all()
     assert len(events) == 3 and all("张三" not in str(e.after) for e in events)
+    assert {(e.actor_id, e.actor_name) for e in events} == {(None, "")}  # nobody is linked to an answer
     lines = evaluation_inputs.collect(world["enterprise"].id, world["community"].id, 2026)
     assert [(line.item_code, line.points, line.source, line.source_id) for line in lines] == [
         ("SATISFACTION", Decimal("-3.33"), "survey", survey.id)]  # 10 × (100 % − 66.7 %)
