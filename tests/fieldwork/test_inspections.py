@@ -1,8 +1,11 @@
 """Daily inspections: any department records findings with photos and working-day
 deadlines; a street office only in its street; the enterprise responds or appeals; the
 housing center decides; open and overdue findings on the dashboards; the evaluation feed."""
-from datetime import datetime, timedelta
+import io
+from datetime import timedelta
 from decimal import Decimal
+
+from openpyxl import load_workbook
 
 from app.engine.calendar import SHANGHAI, current_calendar
 from app.engine.timers import working_days_deadline
@@ -47,9 +50,15 @@ def test_a_department_records_findings_the_enterprise_sees_them(app, world, logi
     assert own.get(f"/inspections/findings/{findings[0].id}").status_code == 200
     home = own.get("/").get_data(as_text=True)
     assert 'data-testid="findings-open">2<' in home and "3 栋消防通道堆放杂物" in home
+    export = own.get("/inspections/?format=xlsx")
+    assert export.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(export.data)).active  # earliest deadline first
+    assert [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["垃圾未清运", "3 栋消防通道堆放杂物"]
+    assert "世纪华庭" in inspector.get("/inspections/?status=inspections").get_data(as_text=True)
     # Another enterprise sees nothing of it, not even that it exists.
     stranger = login_as("enterprise", org=world["other_enterprise"])
     assert "3 栋消防通道" not in stranger.get("/inspections/").get_data(as_text=True)
+    assert "世纪华庭" not in stranger.get("/inspections/?status=inspections").get_data(as_text=True)
     assert stranger.get(f"/inspections/findings/{findings[0].id}").status_code == 404
     assert stranger.get(f"/inspections/{inspection.id}").status_code == 404
     assert stranger.get(f"/inspections/{inspection.id}/photos/{photo.attachment_id}").status_code == 404

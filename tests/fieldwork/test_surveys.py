@@ -1,10 +1,12 @@
 """Owner satisfaction: a survey per community per year, answered without login from a
 household's link (the one its QR code encodes); one answer per household; another year's
 link refused; results only from the minimum number of answers; the evaluation feed."""
+import io
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from app.engine.calendar import SHANGHAI
 from app.extensions import db
@@ -105,6 +107,8 @@ def test_results_only_from_the_minimum_and_without_personal_data(app, client, wo
     lines = evaluation_inputs.collect(world["enterprise"].id, world["community"].id, 2026)
     assert [(line.item_code, line.points, line.source, line.source_id) for line in lines] == [
         ("SATISFACTION", Decimal("-3.33"), "survey", survey.id)]  # 10 × (100 % − 66.7 %)
+    export = load_workbook(io.BytesIO(center.get("/surveys/?format=xlsx").data)).active
+    assert list(export.iter_rows(min_row=2, values_only=True)) == [(2026, "世纪华庭", "吉首市乾元物业服务有限公司", 3, 5, 66.7)]
     # The enterprise sees its own survey's results; another enterprise does not see it at all.
     assert login_as("enterprise", org=world["enterprise"]).get(f"/surveys/{survey.id}").status_code == 200
     stranger = login_as("enterprise", org=world["other_enterprise"])

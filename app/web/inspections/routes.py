@@ -3,14 +3,17 @@ an inspection with its photos, a finding with the enterprise's response and appe
 housing center's decision."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.engine.calendar import now
 from app.extensions import db
-from app.models import InspectionPhoto
-from app.permissions import roles_required
+from app.models import Inspection, InspectionPhoto
+from app.permissions import roles_required, scoped
+from app.roles import role_name
 from app.services import attachments, inspections
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from forms.inspections import AppealDecisionForm, AppealForm, InspectionForm, ResponseForm
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
@@ -35,12 +38,33 @@ def field_errors(form, error: ValidationFailed) -> None:
     flash(error.message, "danger")
 
 
+FINDING_COLUMNS = [
+    (_l("小区"), lambda f: f.community.name),
+    (_l("物业企业"), lambda f: f.enterprise.name),
+    (_l("检查日期"), lambda f: f.inspection.inspected_on),
+    (_l("检查部门"), lambda f: role_name(f.inspection.department)),
+    (_l("检查项目"), lambda f: f.item),
+    (_l("问题"), lambda f: f.description),
+    (_l("扣分"), lambda f: f.points),
+    (_l("整改期限"), lambda f: f.deadline),
+    (_l("状态"), lambda f: inspections.STATUSES.get(f.status, f.status)),
+    (_l("超期"), lambda f: _("是") if inspections.is_overdue(f) else ""),
+]
+
+
 @bp.route("/")
 @roles_required(*READERS)
 def index():
     status = request.args.get("status") or "open"
+    if status == "inspections":
+        rows = db.session.scalars(scoped(Inspection, current_user).order_by(Inspection.inspected_on.desc(),
+                                                                           Inspection.id.desc()).limit(200)).all()
+        return render_template("inspections/index.html", inspections=rows, status=status,
+                               may_inspect=inspections.department_of(current_user))
     overdue = status == "overdue"
     rows = inspections.findings_for(current_user, status=None if status == "all" else status, overdue=overdue)
+    if wants_xlsx():
+        return xlsx_response("findings", _("日常检查发现的问题"), FINDING_COLUMNS, rows)
     return render_template("inspections/index.html", rows=rows, status=status, moment=now(),
                            statuses=inspections.STATUSES, may_inspect=inspections.department_of(current_user))
 

@@ -2,6 +2,7 @@
 survey, the QR sheet PDF, and the public answer page reached from a household's link."""
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, limiter
@@ -9,6 +10,7 @@ from app.models import Community, SatisfactionSurvey
 from app.permissions import public, roles_required, scoped
 from app.services import surveys
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from app.web.inspections.routes import field_errors
 from forms.surveys import SurveyAnswerForm, SurveyOpenForm
 
@@ -22,13 +24,25 @@ def _rate_limit():
     return current_app.config["SURVEY_RATE_LIMIT"]
 
 
+SURVEY_COLUMNS = [
+    (_l("年度"), lambda row: row[0].year),
+    (_l("小区"), lambda row: row[0].community.name),
+    (_l("物业企业"), lambda row: row[0].enterprise.name),
+    (_l("答卷"), lambda row: row[1]["answers"]),
+    (_l("户数"), lambda row: row[1]["households"]),
+    (_l("满意率"), lambda row: row[1]["rate"] if row[1]["shown"] else _("答卷不足")),
+]
+
+
 @bp.route("/surveys/")
 @roles_required(*READERS)
 def index():
-    rows = db.session.scalars(scoped(SatisfactionSurvey, current_user)
-                              .order_by(SatisfactionSurvey.year.desc(), SatisfactionSurvey.id.desc())).all()
-    return render_template("surveys/index.html", rows=[(s, surveys.results(s)) for s in rows],
-                           may_open=current_user.has_role(*surveys.CREATORS))
+    surveys_ = db.session.scalars(scoped(SatisfactionSurvey, current_user)
+                                  .order_by(SatisfactionSurvey.year.desc(), SatisfactionSurvey.id.desc())).all()
+    rows = [(s, surveys.results(s)) for s in surveys_]
+    if wants_xlsx():
+        return xlsx_response("surveys", _("业主满意度调查"), SURVEY_COLUMNS, rows)
+    return render_template("surveys/index.html", rows=rows, may_open=current_user.has_role(*surveys.CREATORS))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
