@@ -11,6 +11,7 @@ satisfaction rate is the share of households rating "overall" 4 or 5 out of 5: 8
 satisfied → −2.00 of the 10 points. Below the minimum there is no line (nothing known).
 """
 import base64
+import io
 import secrets
 from types import SimpleNamespace
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,7 @@ QUESTIONS = {"attitude": _l("服务态度"), "cleanliness": _l("环境卫生"), 
              "maintenance": _l("设施设备维护"), "overall": _l("总体满意度")}
 SCALE = {5: _l("非常满意"), 4: _l("满意"), 3: _l("一般"), 2: _l("不满意"), 1: _l("非常不满意")}
 MAX_HOUSEHOLDS = 5000
+SHEET_SLIPS = 120  # households per QR sheet PDF (10 A4 pages; bench/survey_qr_sheet.py)
 CREATORS = ("housing_center", "street_office")
 ANONYMOUS = SimpleNamespace(id=None, username="")  # the audit actor of an answer
 
@@ -191,44 +193,44 @@ def link(household: SurveyHousehold) -> str:
                                                        token=household.token, _external=True)
 
 
-def qr_svg(data: str) -> str:
-    """A QR code as an SVG data URI (vector, so it prints sharp)."""
+def qr_png(data: str) -> str:
+    """A QR code as a PNG data URI (WeasyPrint lays out PNGs several times faster than SVG
+    paths; the sheet scales them without smoothing, so they print sharp)."""
     import qrcode
-    from qrcode.image.svg import SvgPathImage
-    image = qrcode.make(data, image_factory=SvgPathImage, box_size=10, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+    code = qrcode.QRCode(box_size=5, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def sheet_rows(survey: SatisfactionSurvey) -> list[dict]:
-    households = db.session.scalars(db.select(SurveyHousehold).where(SurveyHousehold.survey_id == survey.id)
-                                    .order_by(SurveyHousehold.number)).all()
-    return [{"number": h.number, "url": link(h)} for h in households]
+def sheet_rows(survey: SatisfactionSurvey, first: int = 1, count: int | None = None) -> list[dict]:
+    query = (db.select(SurveyHousehold).where(SurveyHousehold.survey_id == survey.id, SurveyHousehold.number >= first)
+             .order_by(SurveyHousehold.number))
+    if count:
+        query = query.limit(count)
+    return [{"number": h.number, "url": link(h)} for h in db.session.scalars(query)]
 
 
-def qr_sheet(user, survey_id: int) -> tuple[str, bytes]:
-    """(file name, PDF) of numbered slips, one QR code per household, for the notice board."""
+def sheet_ranges(survey: SatisfactionSurvey) -> list[tuple[int, int]]:
+    """The QR sheet comes in parts of SHEET_SLIPS households each (a few seconds to render)."""
+    total = db.session.scalar(db.select(db.func.count(SurveyHousehold.id)).where(SurveyHousehold.survey_id == survey.id))
+    return [(first, min(first + SHEET_SLIPS - 1, total)) for first in range(1, total + 1, SHEET_SLIPS)]
+
+
+def qr_sheet(user, survey_id: int, first: int = 1) -> tuple[str, bytes]:
+    """(file name, PDF) of numbered slips from household `first` on (SHEET_SLIPS of them),
+    one QR code per household, to post on the notice board or hand out."""
     survey = get_for(user, survey_id)
     if not user.has_role(*CREATORS):
         raise Forbidden(_("只有住保中心和街道办事处可以打印问卷二维码。"))
-    rows = sheet_rows(survey)
+    rows = sheet_rows(survey, max(first, 1), SHEET_SLIPS)
+    if not rows:
+        raise NotFound(_("没有这些编号的住户。"))
     for row in rows:
-        row["qr"] = qr_svg(row["url"])
-    audit.record("survey.qr_sheet", survey, after={"households": len(rows)}, actor=user)
+        row["qr"] = qr_png(row["url"])
+    audit.record("survey.qr_sheet", survey, after={"from": rows[0]["number"], "to": rows[-1]["number"]}, actor=user)
     db.session.commit()
     pdf = documents.render_pdf("documents/survey_qr_sheet.html", survey=survey, rows=rows)
-    return f"{survey.community.name}-{survey.year}-满意度调查二维码.pdf", pdf
-
-
-def seed_demo(community) -> None:
-    """Demo data: this year's survey of the first community with a dozen answers, so the
-    results show (once)."""
-    from app.models import User
-    center = db.session.scalar(db.select(User).where(User.username == "zhubao"))
-    if center is None or db.session.scalar(db.select(SatisfactionSurvey.id).limit(1)):
-        return
-    survey = open_survey(center, community.id, min(community.households or 50, 300))
-    households = db.session.scalars(db.select(SurveyHousehold).where(SurveyHousehold.survey_id == survey.id)
-                                    .order_by(SurveyHousehold.number).limit(12)).all()
-    for i, household in enumerate(households):
-        overall = (5, 4, 4, 3, 5, 4, 2, 4, 5, 3, 4, 4)[i]
-        answer(survey.year, household.token, {code: overall for code in QUESTIONS})
+    return f"{survey.community.name}-{survey.year}-满意度调查二维码-{rows[0]['number']}-{rows[-1]['number']}.pdf", pdf

@@ -126,3 +126,14 @@ def test_a_closed_survey_takes_no_answers(app, client, world, login_as):
     assert closed.status_code == 410 and "本次满意度调查已经结束。" in closed.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(SurveyHousehold.id))) == 5
     assert db.session.scalar(db.select(db.func.count(SurveyAnswer.id))) == 0
+
+
+def test_a_large_community_gets_its_qr_sheet_in_parts(app, world, login_as):
+    center, survey = _open(login_as, world["community"], households=205)
+    page = center.get(f"/surveys/{survey.id}").get_data(as_text=True)
+    assert "第 1–120 号" in page and "第 121–205 号" in page
+    part = center.get(f"/surveys/{survey.id}/qr.pdf?from=201")
+    assert part.status_code == 200 and part.data.startswith(b"%PDF") and "201-205" in part.headers["Content-Disposition"]
+    assert center.get(f"/surveys/{survey.id}/qr.pdf?from=206").status_code == 404
+    with app.test_request_context():
+        assert [row["number"] for row in surveys.sheet_rows(survey, 201, surveys.SHEET_SLIPS)] == [201, 202, 203, 204, 205]

@@ -70,7 +70,7 @@ def new():
 def show(survey_id):
     survey = surveys.get_for(current_user, survey_id)
     return render_template("surveys/show.html", survey=survey, result=surveys.results(survey),
-                           may_manage=current_user.has_role(*surveys.CREATORS))
+                           may_manage=current_user.has_role(*surveys.CREATORS), sheets=surveys.sheet_ranges(survey))
 
 
 @bp.route("/surveys/<int:survey_id>/close", methods=["POST"])
@@ -84,7 +84,7 @@ def close(survey_id):
 @bp.route("/surveys/<int:survey_id>/qr.pdf")
 @roles_required(*surveys.CREATORS)
 def qr_sheet(survey_id):
-    name, pdf = surveys.qr_sheet(current_user, survey_id)
+    name, pdf = surveys.qr_sheet(current_user, survey_id, request.args.get("from", 1, type=int))
     from urllib.parse import quote
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
