@@ -28,9 +28,9 @@ def field_errors(form, error: ValidationFailed) -> None:
     def walk(f):
         for field in f:
             fields[field.name] = field
-            if hasattr(field, "entries"):
-                for entry in field.entries:
-                    walk(entry.form) if hasattr(entry, "form") else None
+            for entry in getattr(field, "entries", ()):  # a FieldList of FormFields
+                if hasattr(entry, "form"):
+                    walk(entry.form)
     walk(form)
     for name, message in error.fields.items():
         if name in fields:
