@@ -139,6 +139,7 @@ def street_office(user) -> dict:
         "disputes_by_status": labelled(Counter(d.status for d in open_disputes), disputes.STATUSES),
         "open_cases": open_cases_by_process(tasks),
         "collection": collection_rates(accounts, now().astimezone(SHANGHAI).year),
+        "findings": inspections.open_counts(user),
     }
 
 

@@ -77,9 +77,11 @@ def test_a_street_office_inspects_only_its_own_street(app, world, login_as):
     assert db.session.scalar(db.select(db.func.count(Inspection.id))) == 0
     assert db.session.scalar(db.select(db.func.count(CreditRecord.id))) == 0
     assert _record(street, world["community"], rows=[FINDING]).status_code == 302
+    assert 'data-testid="findings-open">1<' in street.get("/").get_data(as_text=True)
     # The street sees its own street's findings only.
     other = login_as("street_office", org=world["other_street"])
     assert "3 栋消防通道" not in other.get("/inspections/").get_data(as_text=True)
+    assert 'data-testid="findings-open">0<' in other.get("/").get_data(as_text=True)
 
 
 def test_bad_input_is_refused_at_the_field_and_changes_nothing(app, world, login_as):
