@@ -137,3 +137,24 @@ def test_a_large_community_gets_its_qr_sheet_in_parts(app, world, login_as):
     assert center.get(f"/surveys/{survey.id}/qr.pdf?from=206").status_code == 404
     with app.test_request_context():
         assert [row["number"] for row in surveys.sheet_rows(survey, 201, surveys.SHEET_SLIPS)] == [201, 202, 203, 204, 205]
+
+
+@pytest.mark.postgres_only
+def test_the_same_household_twice_at_once_stores_one_answer(app, world, login_as):
+    import threading
+    _center, survey = _open(login_as, world["community"])
+    link = _links(app, survey)[0]
+    barrier, statuses = threading.Barrier(4), []
+
+    def post(overall):
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post(link, data={**ANSWER, "overall": overall}).status_code)
+
+    threads = [threading.Thread(target=post, args=(str(n),)) for n in (2, 3, 4, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [200, 409, 409, 409]
+    assert db.session.scalar(db.select(db.func.count(SurveyAnswer.id))) == 1
