@@ -102,3 +102,19 @@ def test_only_the_center_and_the_enterprise_itself_see_the_file(app, world, logi
     assert login_as("owner").get(f"/credit/{world['enterprise'].id}").status_code == 403
     listing = login_as("housing_center").get("/credit/").get_data(as_text=True)
     assert "吉首市乾元物业服务有限公司" in listing and "湘西峒河物业管理有限公司" in listing
+
+
+def test_the_api_gives_findings_and_credit_files_scoped_as_the_pages(app, world, login_as, api_client):
+    login_as("natural_resources").post("/inspections/new", data=inspection_form(world["community"], rows=[FINDING]),
+                                       content_type="multipart/form-data")
+    own, headers = api_client("enterprise", org=world["enterprise"])
+    findings = own.get("/api/v1/inspections/findings", headers=headers).get_json()["items"]
+    assert [(f["community"], f["points"], f["status"], f["overdue"]) for f in findings] == [
+        ("世纪华庭", "2.50", "open", False)]
+    credit = own.get(f"/api/v1/enterprises/{world['enterprise'].id}/credit", headers=headers).get_json()
+    assert [(r["kind"], r["points"], r["in_force"]) for r in credit["records"]] == [("inspection", "-2.50", True)]
+    assert {s["code"] for s in credit["policy_support"]} == {"recommendation", "fee_approval", "subsidy"}
+    other, other_headers = api_client("enterprise", org=world["other_enterprise"])
+    assert other.get("/api/v1/inspections/findings", headers=other_headers).get_json()["items"] == []
+    refused = other.get(f"/api/v1/enterprises/{world['enterprise'].id}/credit", headers=other_headers)
+    assert refused.status_code == 404 and refused.get_json()["error"] == "not_found"
