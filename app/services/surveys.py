@@ -13,8 +13,8 @@ satisfied → −2.00 of the 10 points. Below the minimum there is no line (noth
 import base64
 import io
 import secrets
-from types import SimpleNamespace
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -50,10 +50,12 @@ def minimum() -> int:
 
 @register_scope(SatisfactionSurvey)
 def _survey_scope(query, user):
-    """Departments all; a street office its street's; an enterprise its own communities';
-    an owners' committee its community's."""
+    """Departments all; an enterprise the surveys of its own service (also of a community it
+    has since left); a street office its street's; an owners' committee its community's."""
     if reads_all(user):
         return query
+    if user.enterprise_id:
+        return query.where(SatisfactionSurvey.enterprise_id == user.enterprise_id)
     communities = scoped(Community, user, db.select(Community.id))
     return query.where(SatisfactionSurvey.community_id.in_(communities))
 
