@@ -158,3 +158,11 @@ def test_the_same_household_twice_at_once_stores_one_answer(app, world, login_as
         t.join(30)
     assert sorted(statuses) == [200, 409, 409, 409]
     assert db.session.scalar(db.select(db.func.count(SurveyAnswer.id))) == 1
+
+
+def test_a_survey_stays_with_the_enterprise_it_judged(app, world, login_as):
+    _center, survey = _open(login_as, world["community"])
+    world["community"].enterprise_id = world["other_enterprise"].id  # the owners changed enterprise
+    db.session.commit()
+    assert login_as("enterprise", org=world["enterprise"]).get(f"/surveys/{survey.id}").status_code == 200
+    assert login_as("enterprise", org=world["other_enterprise"]).get(f"/surveys/{survey.id}").status_code == 404
