@@ -97,6 +97,11 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Owner satisfaction surveys: results shown (and fed to the evaluation) only from this
+        # many answers on; the public answer pages are rate-limited; QR links use PUBLIC_BASE_URL.
+        "SURVEY_MIN_ANSWERS": _int("SURVEY_MIN_ANSWERS", 10),
+        "SURVEY_RATE_LIMIT": os.environ.get("SURVEY_RATE_LIMIT", "30 per minute"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "NODE_MODULES": os.environ.get(
             "NODE_MODULES", str(Path(__file__).resolve().parent.parent / "node_modules")
         ),

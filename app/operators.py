@@ -11,6 +11,8 @@ OPERATOR_MODULES = [
     "app.services.evaluation",
     "app.services.filing",
     "app.services.high_risk",
+    "app.services.inspections",  # evaluation feeders (app.services.evaluation_inputs)
+    "app.services.surveys",  # evaluation feeder
     "app.services.takeover",
 ]
 

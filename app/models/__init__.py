@@ -39,3 +39,8 @@ from app.models.evaluation import (Evaluation, EvaluationObjection, EvaluationSc
                                    ScoringSection, ScoringStandard)
 
 __all__ += ["Evaluation", "EvaluationObjection", "EvaluationScore", "ScoringItem", "ScoringSection", "ScoringStandard"]
+from app.models.inspections import Inspection, InspectionFinding, InspectionPhoto  # noqa: E402
+from app.models.surveys import SatisfactionSurvey, SurveyAnswer, SurveyHousehold  # noqa: E402
+
+__all__ += ["Inspection", "InspectionFinding", "InspectionPhoto", "SatisfactionSurvey", "SurveyAnswer",
+            "SurveyHousehold"]

@@ -17,7 +17,7 @@ from app.models import (BankInstruction, Community, DisbursementRequest, Dispute
                         HumanTask, LedgerTxn, ProcessModel)
 from app.permissions import actionable_tasks, scoped
 from app.roles import role_name
-from app.services import disputes, escrow
+from app.services import disputes, escrow, inspections
 from app.web.labels import ENTERPRISE_FILING, INSTRUCTION_STATUSES, RISK_STATUSES
 
 RECEIPTS = ("owner_payment", "offline_deposit")
@@ -125,6 +125,7 @@ def center(user) -> dict:
         "overdue_by_role": [(role_name(role), n) for role, n in overdue.most_common()],
         "complaints_by_category": complaints["by_category"],
         "complaints_by_month": complaints["by_month"],
+        "findings": inspections.open_counts(user),
     }
 
 
@@ -140,6 +141,7 @@ def street_office(user) -> dict:
         "disputes_by_status": labelled(Counter(d.status for d in open_disputes), disputes.STATUSES),
         "open_cases": open_cases_by_process(tasks),
         "collection": collection_rates(accounts, now().astimezone(SHANGHAI).year),
+        "findings": inspections.open_counts(user),
     }
 
 
@@ -154,6 +156,7 @@ def enterprise(user) -> dict:
         "disbursed": disbursed_by_quarter([a.id for a in accounts]),
         "complaints_open": sum(1 for d in complaints if d.status not in ("closed", "not_property")),
         "complaints_verified": sum(1 for d in complaints if d.verified),
+        "findings": inspections.open_counts(user),
     }
 
 

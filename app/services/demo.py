@@ -102,6 +102,9 @@ def seed() -> list[tuple[str, str, str]]:
     from app.services.scoring import seed_default as seed_scoring_standard
     from app.engine.calendar import SHANGHAI, now
     seed_scoring_standard(now().astimezone(SHANGHAI).year)  # the year's default scoring standard (评分标准)
+    from app.services import inspections, surveys
+    inspections.seed_demo(communities[0])
+    surveys.seed_demo(communities[0])
     return logins
 
 

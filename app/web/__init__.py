@@ -57,6 +57,12 @@ def register_web(app) -> None:
     app.register_blueprint(modeler_bp)
     from app.web.evaluation.routes import bp as evaluation_bp
     app.register_blueprint(evaluation_bp)
+    from app.web.inspections.routes import bp as inspections_bp
+    app.register_blueprint(inspections_bp)
+    from app.web.surveys.routes import bp as surveys_bp
+    app.register_blueprint(surveys_bp)
+    from app.web.credit.routes import bp as credit_bp
+    app.register_blueprint(credit_bp)
     register_nav(app)
     from app.web.labels import register_labels
     register_labels(app)

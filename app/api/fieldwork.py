@@ -1,0 +1,42 @@
+"""Inspection findings and credit files, scoped exactly as on the pages (read-only)."""
+from flask import jsonify
+from flask_login import current_user
+
+from app.api import bp
+from app.api.openapi import PATHS, op
+from app.engine.calendar import SHANGHAI, now
+from app.services import credit_file, inspections
+
+
+def finding_json(f, moment) -> dict:
+    return {"id": f.id, "community_id": f.community_id, "community": f.community.name,
+            "enterprise_id": f.enterprise_id, "inspected_on": f.inspection.inspected_on.isoformat(),
+            "department": f.inspection.department, "item": f.item, "description": f.description,
+            "points": str(f.points), "deadline": f.deadline.isoformat(), "status": f.status,
+            "overdue": inspections.is_overdue(f, moment)}
+
+
+@bp.get("/inspections/findings")
+def inspection_findings():
+    moment = now()
+    return jsonify(items=[finding_json(f, moment) for f in inspections.findings_for(current_user)])
+
+
+@bp.get("/enterprises/<int:enterprise_id>/credit")
+def enterprise_credit(enterprise_id):
+    enterprise = credit_file.enterprise_for(current_user, enterprise_id)
+    today = now().astimezone(SHANGHAI).date()
+    return jsonify(
+        enterprise_id=enterprise.id,
+        records=[{"id": r.id, "kind": r.kind, "positive": r.positive, "title": r.title, "source": r.source,
+                  "points": None if r.points is None else str(r.points), "recorded_at": r.recorded_at.isoformat(),
+                  "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+                  "in_force": credit_file.in_force(r, today)} for r in credit_file.timeline(enterprise.id)],
+        policy_support=[{"code": s.code, "eligible": s.eligible, "reasons": s.reasons}
+                        for s in credit_file.policy_support(enterprise)])
+
+
+PATHS["/inspections/findings"] = {"get": op("Daily inspection findings the caller may see, earliest deadline first")}
+PATHS["/enterprises/{enterprise_id}/credit"] = {"get": op(
+    "An enterprise's credit file and policy support (the center's staff, or the enterprise itself)",
+    {"404": {"description": "not found, or not the caller's own"}}, params=["enterprise_id"])}

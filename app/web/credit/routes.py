@@ -1,0 +1,57 @@
+"""Credit file pages (诚信档案): an enterprise's timeline of good and bad records and the
+policy support it is eligible for; the center's staff see every file, an enterprise its own."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.engine.calendar import SHANGHAI, now
+from app.extensions import db
+from app.models import Enterprise
+from app.permissions import roles_required
+from app.services import credit_file
+from app.services.errors import ServiceError, ValidationFailed
+from app.web.inspections.routes import field_errors
+from forms.credit import CreditRecordForm
+
+bp = Blueprint("credit", __name__, url_prefix="/credit")
+
+
+@bp.route("/")
+@roles_required(*credit_file.READERS)
+def index():
+    if current_user.enterprise_id and not current_user.has_role("housing_center", "housing_bureau", "admin"):
+        return redirect(url_for("credit.show", enterprise_id=current_user.enterprise_id))
+    enterprises = db.session.scalars(db.select(Enterprise).order_by(Enterprise.name)).all()
+    return render_template("credit/index.html", rows=[(e, credit_file.summary(e)) for e in enterprises])
+
+
+def _render(enterprise, form, status=200):
+    today = now().astimezone(SHANGHAI).date()
+    return render_template("credit/show.html", enterprise=enterprise, records=credit_file.timeline(enterprise.id),
+                           supports=credit_file.policy_support(enterprise), summary=credit_file.summary(enterprise),
+                           in_force=lambda r: credit_file.in_force(r, today), kinds=credit_file.KINDS, form=form,
+                           may_add=current_user.has_role("housing_center")), status
+
+
+@bp.route("/<int:enterprise_id>")
+@roles_required(*credit_file.READERS)
+def show(enterprise_id):
+    return _render(credit_file.enterprise_for(current_user, enterprise_id), CreditRecordForm())
+
+
+@bp.route("/<int:enterprise_id>/records", methods=["POST"])
+@roles_required("housing_center")
+def add(enterprise_id):
+    enterprise = credit_file.enterprise_for(current_user, enterprise_id)
+    form = CreditRecordForm()
+    if form.validate_on_submit():
+        try:
+            credit_file.add_record(current_user, enterprise.id, form.data)
+        except ValidationFailed as e:
+            field_errors(form, e)
+        except ServiceError as e:
+            flash(e.message, "danger")
+        else:
+            flash(_("已记入诚信档案。"), "success")
+            return redirect(url_for("credit.show", enterprise_id=enterprise.id))
+    return _render(enterprise, form, 422)
