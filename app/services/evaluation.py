@@ -232,7 +232,6 @@ def rate(ev: Evaluation) -> dict:
     ev.enterprise.star_rating, ev.community.grade = stars, grade
     audit.record("evaluation.rated", ev, before=before, after={"stars": stars, "grade": grade, "total": ev.total,
                                                                "enterprise_score": enterprise_score})
-    _forget_public(ev.community_id)
     return {"stars": stars, "grade": grade, "enterprise_score": str(enterprise_score)}
 
 
@@ -262,7 +261,6 @@ def disclose_operator(ctx, evaluation_id: int) -> dict:
     from app.services.notify import notify_enterprise
     notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果公示：{ev.community.name} {ev.total} 分",
                       f"公示期至 {ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，如有异议请在公示期内提出。")
-    _forget_public(ev.community_id)
     return {"ends": ends.isoformat()}
 
 
@@ -376,7 +374,6 @@ def finalize(ctx, evaluation_id: int) -> dict:
     from app.services.notify import notify_enterprise
     notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果已生效：{ev.community.name} {ev.total} 分",
                       f"企业星级 {ev.star_rating} 星，小区等级 {ev.grade}；监管资金年终结算将按此得分办理。")
-    _forget_public(ev.community_id)
     return {"total": str(ev.total)}
 
 
@@ -429,28 +426,6 @@ def latest_public(community_id: int) -> Evaluation | None:
 def public_years() -> list[int]:
     return list(db.session.scalars(db.select(Evaluation.year).where(
         Evaluation.status.in_(("disclosure", "final"))).distinct().order_by(Evaluation.year.desc())))
-
-
-_public_cache: dict = {}
-
-
-def cached_public(key, build, seconds: int = 60):
-    """A public page's rendering for a minute per process (cheap under load); a change in
-    this process drops it at once, another process's change shows within the minute."""
-    import time as _time
-    hit = _public_cache.get(key)
-    if hit and _time.monotonic() - hit[0] < seconds:
-        return hit[1]
-    value = build()
-    if len(_public_cache) > 5000:
-        _public_cache.clear()
-    _public_cache[key] = (_time.monotonic(), value)
-    return value
-
-
-def _forget_public(community_id: int) -> None:
-    for key in [k for k in _public_cache if k[0] in ("ranking", community_id)]:
-        _public_cache.pop(key, None)
 
 
 @summary("Evaluation")

@@ -131,7 +131,7 @@ def test_missed_deadlines_bring_a_correction_order_then_escalation(app, world, l
     assert notice.kind == "risk_notice"
     text = pdf_text(path_of(notice.attachment))
     assert "风险提示函" in text and "世纪华庭" in text and "拒不整改" in text
-    public = app.test_client().get(f"/public/communities/{world['community'].id}").get_data(as_text=True)
+    public = app.test_client().get(f"/public/communities/{world['community'].id}", follow_redirects=True).get_data(as_text=True)
     assert "拒不整改物业服务合同问题" in public
     # … and the high-risk case, proposed from the contract's facts.
     listing = db.session.scalar(db.select(HighRiskListing).where(HighRiskListing.enterprise_id == world["enterprise"].id))

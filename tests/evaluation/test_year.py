@@ -225,7 +225,6 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
     assert len(settlements) == 2
     assert sorted(s.title.rsplit("得分 ", 1)[1] for s in settlements) == ["82.00）", "96.00）"]
     assert {s.community_id for s in settlements} == {communities["shiji"].id, communities["wan"].id}
-    evaluation._public_cache.clear()
     page = public.get(f"/public/evaluation/communities/{communities['shiji'].id}").get_data(as_text=True)
     assert "0.00 元" in page and "已生效" in page and "对考评结果提出异议" not in page
 

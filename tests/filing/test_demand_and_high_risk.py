@@ -79,7 +79,7 @@ def test_missed_deadline_notifies_owners_and_escalates_then_listing_and_removal(
         assert disclosure.kind == "risk_notice"
         text = pdf_text(path_of(disclosure.attachment))
         assert "风险提示函" in text and community.name in text and "鸿运物业" in text
-        page = app.test_client().get(f"/public/communities/{community.id}").get_data(as_text=True)
+        page = app.test_client().get(f"/public/communities/{community.id}", follow_redirects=True).get_data(as_text=True)
         assert "风险提示：鸿运物业 未依规备案" in page
         pdf = app.test_client().get(f"/public/disclosures/{disclosure.id}.pdf")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
@@ -134,7 +134,7 @@ def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, en
     assert enterprise.name in public and enterprise.uscc in public and "彭丽" in public
     assert manager_id not in public and manager_id[:3] + "*" in public  # masked ID numbers only
     for community in communities:
-        page = app.test_client().get(f"/public/communities/{community.id}").get_data(as_text=True)
+        page = app.test_client().get(f"/public/communities/{community.id}", follow_redirects=True).get_data(as_text=True)
         assert "被列入高风险管控名单" in page
     assert "高风险管控" in center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
 

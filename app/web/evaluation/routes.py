@@ -14,7 +14,7 @@ from app.extensions import csrf, db, limiter
 from app.models import Community
 from app.permissions import public, reads_all, roles_required
 from app.roles import DEPARTMENT_ROLES, role_name
-from app.services import evaluation, scoring
+from app.services import evaluation, public_cache, scoring
 from app.services.errors import ServiceError, ValidationFailed
 from forms.evaluation import ImportForm, ItemForm, ObjectionRaiseForm, OpenYearForm, StandardForm
 
@@ -209,7 +209,7 @@ def public_community(community_id):
         return None if data is None else (data["community"].name, _community_body(data, _public_form()))
 
     # Only the visitor-independent part is cached: the layout around it shows the visitor's own navigation.
-    cached = evaluation.cached_public((community_id, str(get_locale())), build)
+    cached = public_cache.get((community_id, str(get_locale())), build)
     if cached is None:
         return render_template("error.html", status=404, message=_("小区不存在。")), 404
     title, body = cached
@@ -273,5 +273,5 @@ def public_ranking():
                                       rows=evaluation.ranking(year),
                                       enterprises=evaluation.enterprise_ranking(year)))
 
-    body = evaluation.cached_public(("ranking", year, str(get_locale())), build)
+    body = public_cache.get(("ranking", year, str(get_locale())), build)
     return Response(render_template("evaluation/public_ranking.html", body=body), headers=_cache_headers())

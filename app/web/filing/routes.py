@@ -190,10 +190,9 @@ def public_high_risk():
 @bp.route("/public/communities/<int:community_id>")
 @public
 def public_community(community_id):
-    community = db.get_or_404(Community, community_id)
-    notices = db.session.scalars(db.select(Disclosure).where(Disclosure.community_id == community.id)
-                                 .order_by(Disclosure.published_at.desc()).limit(100)).all()
-    return render_template("filing/public_community.html", community=community, notices=notices)
+    """The short address printed on earlier notices: the community's public page lives with
+    the evaluation (enterprise, stars, grade, score, escrow, contract and every disclosure)."""
+    return redirect(url_for("evaluation.public_community", community_id=community_id), 301)
 
 
 @bp.route("/public/disclosures/<int:disclosure_id>.pdf")
