@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -259,18 +258,19 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="wuye_load_"))
     plan = prepare(args.db, run, str(tmp / "results.json"), per_pool=20000)
     (tmp / "plan.json").write_text(json.dumps(plan))
+    from processes import spawn, stop_all
     from province_seed import PG
     env = {**os.environ, "DATABASE_URL": f"{PG}/{args.db}", "REDIS_URL": args.redis, "SECRET_KEY": "bench-load",
            "INSTANCE_PATH": str(tmp), "RATELIMIT_ENABLED": "false", "WUYE_LOAD_PLAN": str(tmp / "plan.json")}
     bin_dir = Path(sys.executable).parent
     procs = []
     try:
-        procs.append(subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", str(args.web_workers), "--threads",
-                                       str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
-                                       "app:create_app()"], cwd=ROOT, env=env, start_new_session=True))
+        procs.append(spawn([str(bin_dir / "gunicorn"), "--workers", str(args.web_workers), "--threads",
+                            str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
+                            "app:create_app()"], cwd=ROOT, env=env))
         for _ in range(args.rq_workers):
-            procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            procs.append(spawn([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         host = f"http://127.0.0.1:{args.port}"
         wait_http(f"{host}/healthz")
         print(f"gunicorn {args.web_workers}×{args.threads} on {args.db}, {args.rq_workers} RQ workers; "
@@ -292,16 +292,7 @@ def main():
             time.sleep(1)
         ok = check_nothing_lost(args.db, plan, json.loads((tmp / "results.json").read_text()))
     finally:
-        for proc in procs:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_all(procs)
     sys.exit(0 if ok else 1)
 
 
