@@ -111,6 +111,7 @@ class HumanTask(db.Model):
         db.Index("ix_human_task_open_role", "status", "role", "created_at"),
         db.Index("ix_human_task_claimed", "claimed_by_id", "status"),
         db.Index("ix_human_task_completed_by", "completed_by_id", "completed_at"),
+        db.Index("ix_human_task_completed_for", "completed_for_id", "completed_at"),  # the "done" tab's OR
     )
 
 

@@ -1,6 +1,7 @@
 """The task inbox: which tasks a user sees in each tab, filtered, sorted and paged.
 Reads only the HumanTask projection (never deserializes a workflow)."""
 from dataclasses import dataclass
+from time import monotonic as _monotonic
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -113,13 +114,31 @@ def counts(user) -> dict[str, int]:
     return result
 
 
+CHOICES_TTL_SECONDS = 60
+_choices_cache: dict = {}
+
+
+def _process_and_task_names() -> tuple[list[str], list[str]]:
+    """Process keys and task names found in the inbox table, for the filter bar. Both scan the
+    whole table (millions of rows at province scale), so each web process keeps them for a
+    minute: they are the same for every user and change only when a new kind of task appears."""
+    key = (db.engine.url.render_as_string(), "names")
+    cached = _choices_cache.get(key)
+    if cached and _monotonic() - cached[0] < CHOICES_TTL_SECONDS:
+        return cached[1]
+    processes = [p for p, in db.session.execute(db.select(HumanTask.model_key).group_by(HumanTask.model_key))]
+    tasks = sorted(set(db.session.scalars(db.select(HumanTask.name).distinct().limit(200))))
+    _choices_cache[key] = (_monotonic(), (processes, tasks))
+    return processes, tasks
+
+
 def filter_choices(user) -> dict:
     """Options for the filter bar: processes and task names, and the organisations the
     user may see."""
-    processes = db.session.execute(db.select(HumanTask.model_key, db.func.count()).group_by(HumanTask.model_key)).all()
+    processes, tasks = _process_and_task_names()
     return {
-        "processes": [p for p, _ in processes],
-        "tasks": sorted(set(db.session.scalars(db.select(HumanTask.name).distinct().limit(200)))),
+        "processes": processes,
+        "tasks": tasks,
         "street_offices": db.session.execute(db.select(StreetOffice.id, StreetOffice.name)
                                              .order_by(StreetOffice.name)).all(),
         "enterprises": [(e.id, e.name) for e in db.session.scalars(scoped(Enterprise, user).order_by(Enterprise.name)

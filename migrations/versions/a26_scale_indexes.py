@@ -1,0 +1,34 @@
+"""scale: indexes for the hot paths found by bench/explain.py on province-sized data
+
+- human_task.completed_for_id: the inbox's "done" count (completed by OR for a user) on
+  every page's badge scanned the whole task table;
+- community (name) and (enterprise_id, name): the inbox filter's community choices,
+  ordered by name, for a supervisor and for an enterprise;
+- enterprise (name): the same for enterprises.
+
+Revision ID: a26_scale_indexes
+Revises: a21_modeler
+"""
+from alembic import op
+
+revision = "a26_scale_indexes"
+down_revision = "a21_modeler"
+branch_labels = None
+depends_on = None
+
+INDEXES = [
+    ("ix_human_task_completed_for", "human_task", ["completed_for_id", "completed_at"]),
+    ("ix_community_name", "community", ["name"]),
+    ("ix_community_enterprise_name", "community", ["enterprise_id", "name"]),
+    ("ix_enterprise_name", "enterprise", ["name"]),
+]
+
+
+def upgrade():
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade():
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
