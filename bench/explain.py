@@ -41,7 +41,7 @@ class Capture:
         event.listen(engine, "before_cursor_execute", self.record)
 
     def record(self, conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and not executemany:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not executemany:
             self.statements.append((statement, parameters))
 
 

@@ -1,11 +1,10 @@
 """The task inbox: which tasks a user sees in each tab, filtered, sorted and paged.
 Reads only the HumanTask projection (never deserializes a workflow)."""
 from dataclasses import dataclass
-from time import monotonic as _monotonic
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g
 
 from app.engine.calendar import current_calendar, now
 from app.extensions import db
@@ -105,31 +104,33 @@ def search(user, f: Filters):
     return query.order_by(order, HumanTask.id)
 
 
+def count_of(user, tab: str) -> int:
+    """Tasks in a tab, counted once per request (the nav badge and the inbox tabs both ask)."""
+    memo = g.setdefault("inbox_counts", {})
+    key = (user.id, tab)
+    if key not in memo:
+        memo[key] = db.session.scalar(db.select(db.func.count()).select_from(
+            tab_query(user, tab).with_only_columns(HumanTask.id).subquery()))
+    return memo[key]
+
+
 def counts(user) -> dict[str, int]:
-    result = {}
-    for tab in TABS:
-        if tab == "all" and not may_supervise(user):
-            continue
-        result[tab] = db.session.scalar(db.select(db.func.count()).select_from(tab_query(user, tab).subquery()))
-    return result
+    return {tab: count_of(user, tab) for tab in TABS if tab != "all" or may_supervise(user)}
 
 
-CHOICES_TTL_SECONDS = 60
-_choices_cache: dict = {}
+def _distinct(column: str, limit: int) -> list[str]:
+    """Distinct values of an indexed human_task column by a loose index scan (one index probe
+    per value): DISTINCT would read the whole table, millions of rows at province scale."""
+    assert column in ("model_key", "name")  # never user input
+    sql = (f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM human_task UNION ALL "
+           f"SELECT (SELECT min({column}) FROM human_task WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+           f"SELECT x FROM v WHERE x IS NOT NULL LIMIT :limit")
+    return list(db.session.scalars(db.text(sql), {"limit": limit}))
 
 
 def _process_and_task_names() -> tuple[list[str], list[str]]:
-    """Process keys and task names found in the inbox table, for the filter bar. Both scan the
-    whole table (millions of rows at province scale), so each web process keeps them for a
-    minute: they are the same for every user and change only when a new kind of task appears."""
-    key = (db.engine.url.render_as_string(), "names")
-    cached = _choices_cache.get(key)
-    if cached and _monotonic() - cached[0] < CHOICES_TTL_SECONDS:
-        return cached[1]
-    processes = [p for p, in db.session.execute(db.select(HumanTask.model_key).group_by(HumanTask.model_key))]
-    tasks = sorted(set(db.session.scalars(db.select(HumanTask.name).distinct().limit(200))))
-    _choices_cache[key] = (_monotonic(), (processes, tasks))
-    return processes, tasks
+    """Process keys and task names found in the inbox table, for the filter bar."""
+    return _distinct("model_key", 1000), _distinct("name", 200)
 
 
 def filter_choices(user) -> dict:
