@@ -142,10 +142,11 @@ def filter_choices(user) -> dict:
         "tasks": tasks,
         "street_offices": db.session.execute(db.select(StreetOffice.id, StreetOffice.name)
                                              .order_by(StreetOffice.name)).all(),
-        "enterprises": [(e.id, e.name) for e in db.session.scalars(scoped(Enterprise, user).order_by(Enterprise.name)
-                                                                    .limit(500))],
-        "communities": [(c.id, c.name) for c in db.session.scalars(scoped(Community, user).order_by(Community.name)
-                                                                   .limit(500))],
+        # (id, name) rows, not ORM objects: a supervisor's choices are 1 000 rows on every inbox page
+        "enterprises": db.session.execute(scoped(Enterprise, user).with_only_columns(Enterprise.id, Enterprise.name)
+                                          .order_by(Enterprise.name).limit(500)).all(),
+        "communities": db.session.execute(scoped(Community, user).with_only_columns(Community.id, Community.name)
+                                          .order_by(Community.name).limit(500)).all(),
     }
 
 
