@@ -1,7 +1,7 @@
 """Mixed-load test: gunicorn (several workers) on PostgreSQL and Redis with RQ workers
 running, driven by locust; prints throughput and latency percentiles per endpoint, then
 checks that nothing was lost (every completed task recorded once, every bank callback
-posted once).
+posted once, every device event stored once).
 
     /work/main/.venv/bin/python bench/province_seed.py --db wuye_province --scale 0.01 --drop
     /work/main/.venv/bin/python bench/load.py --db wuye_province [--users 40] [--seconds 60]
@@ -10,7 +10,8 @@ posted once).
 Needs the `bench` extra (locust). The same file is the locustfile: run directly it starts
 gunicorn, the RQ workers and a headless locust, and stops them all when done.
 Traffic: inbox pages, task completions (API), case pages, public pages (PUBLIC_PAGES),
-signed bank notifications, some of them resent (must be posted once).
+signed bank notifications and device-platform event pushes, some of them sent twice (each
+must be applied once).
 """
 import csv
 import json
@@ -44,6 +45,7 @@ if PLAN and __name__ != "__main__":  # -----------------------------------------
     plan = json.loads(Path(PLAN).read_text())
     pools = {token: list(ids) for token, ids in plan["tasks"].items()}
     completed, attempted, callbacks, sent, lock = [], [], {}, [], threading.Lock()
+    device_acks, pushed = {}, []
     serial_counter = iter(range(1, 10 ** 9))
 
     def login(client, username):
@@ -52,6 +54,20 @@ if PLAN and __name__ != "__main__":  # -----------------------------------------
         response = client.post("/login", data={"username": username, "password": plan["password"],
                                                "csrf_token": token}, name="login", allow_redirects=False)
         assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
+
+    def post_signed(client, source: str, key: str, body: bytes, sent: list, acks: dict) -> None:
+        """POST a signed callback once, or in one case of five twice (same body, fresh nonce),
+        recording what was sent and what was acknowledged."""
+        with lock:
+            sent.append(key)
+        path = plan[f"{source}_path"]
+        for _ in range(2 if random.random() < 0.2 else 1):
+            headers = {"Content-Type": "application/json",
+                       **sign_headers(plan[f"{source}_secret"], "wuye", "POST", path, body)}
+            response = client.post(path, data=body, headers=headers, name=f"{source} callback")
+            if response.status_code == 200:
+                with lock:
+                    acks.setdefault(key, []).append(response.json().get("status", "ok"))
 
     class InboxUser(HttpUser):
         weight = 4
@@ -117,20 +133,27 @@ if PLAN and __name__ != "__main__":  # -----------------------------------------
             body = json.dumps({"type": "transaction", "account_no": random.choice(plan["accounts"]),
                                "serial": serial, "amount": "128.50", "direction": "credit",
                                "counterparty": "业主", "memo": "物业费"}).encode()
-            with lock:
-                sent.append(serial)
-            for attempt in range(2 if random.random() < 0.2 else 1):
-                headers = {"Content-Type": "application/json",
-                           **sign_headers(plan["bank_secret"], "wuye", "POST", plan["bank_path"], body)}
-                response = self.client.post(plan["bank_path"], data=body, headers=headers, name="bank callback")
-                if response.status_code == 200:
-                    with lock:
-                        callbacks.setdefault(serial, []).append(response.json()["status"])
+            post_signed(self.client, "bank", serial, body, sent, callbacks)
+
+    class DeviceCallback(HttpUser):
+        """The device platform pushing events; one in five is pushed again (same event id,
+        fresh nonce), as the platform does until it is acknowledged."""
+        weight = 1
+        wait_time = between(0.1, 0.6)
+
+        @task
+        def push(self):
+            event_id = f"LOAD{plan['run']}-d{next(serial_counter)}"
+            body = json.dumps({"event_id": event_id, "device_serial": random.choice(plan["devices"]),
+                               "type": "door_open", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                                                                time.gmtime())}).encode()
+            post_signed(self.client, "device", event_id, body, pushed, device_acks)
 
     @events.test_stop.add_listener
     def save_results(environment, **kwargs):
         Path(plan["results"]).write_text(json.dumps({"completed": completed, "attempted": attempted,
-                                                  "callbacks": callbacks, "sent": sent}))
+                                                  "callbacks": callbacks, "sent": sent,
+                                                  "device_acks": device_acks, "pushed": pushed}))
 
 
 # ---------------------------------------------------------------------- the orchestrator
@@ -141,7 +164,7 @@ def prepare(db_name: str, run: str, results: str, per_pool: int) -> dict:
     os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp())
     from app import create_app
     from app.extensions import db
-    from app.models import Community, EscrowAccount, HumanTask, ProcessInstance, User
+    from app.models import Community, Device, EscrowAccount, HumanTask, ProcessInstance, User
     from app.services import users
     sys.path.insert(0, str(ROOT / "bench"))
     from province_seed import BENCH_PASSWORD, sa_url
@@ -163,13 +186,16 @@ def prepare(db_name: str, run: str, results: str, per_pool: int) -> dict:
                                    .order_by(db.func.random()).limit(2000)).all()
         communities = db.session.scalars(db.select(Community.id).order_by(db.func.random()).limit(2000)).all()
         accounts = db.session.scalars(db.select(EscrowAccount.account_no).order_by(db.func.random()).limit(500)).all()
+        devices = db.session.scalars(db.select(Device.serial).order_by(db.func.random()).limit(500)).all()
+        device_secret = app.config["DEVICE_SECRET"]
         secret = app.config["BANK_SECRET"]
         usernames = [u.username for u in bench_users]
         db.engine.dispose()
     return {"run": run, "results": results, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "password": BENCH_PASSWORD, "tasks": tasks, "cases": cases,
             "communities": communities, "accounts": accounts, "bank_secret": secret,
-            "bank_path": "/api/v1/integrations/bank/notifications", "supervisor": "bench_center",
+            "bank_path": "/api/v1/integrations/bank/notifications", "devices": devices,
+            "device_secret": device_secret, "device_path": "/api/v1/integrations/devices/events", "supervisor": "bench_center",
             "inbox_users": usernames}
 
 
@@ -237,6 +263,16 @@ def check_nothing_lost(db_name: str, plan: dict, results: dict) -> bool:
               f"{len(txns)}, entries {entries}; acknowledged but missing {len(missing)}, posted twice "
               f"{len(posted_twice)}, never sent {len(unasked)}")
         ok &= not missing and not posted_twice and not unasked and entries == 2 * len(txns)
+        acks, pushed = results["device_acks"], set(results["pushed"])
+        stored = dict(conn.execute("SELECT event_id, count(*) FROM device_event WHERE event_id LIKE %s "
+                                   "GROUP BY event_id", (f"LOAD{plan['run']}-d%",)).fetchall())
+        missing = [e for e in acks if e not in stored]
+        twice = [e for e, n in stored.items() if n != 1]
+        unasked = [e for e in stored if e not in pushed]
+        print(f"device callbacks: {len(pushed)} pushed, {len(acks)} acknowledged "
+              f"({sum(1 for a in acks.values() if len(a) > 1)} pushed again); events stored {len(stored)}; "
+              f"acknowledged but missing {len(missing)}, stored twice {len(twice)}, never pushed {len(unasked)}")
+        ok &= not missing and not twice and not unasked
     print("nothing lost: " + ("yes" if ok else "NO"))
     return ok
 
