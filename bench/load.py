@@ -303,6 +303,7 @@ def main():
     try:
         procs.append(spawn([str(bin_dir / "gunicorn"), "--workers", str(args.web_workers), "--threads",
                             str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
+                            "--keep-alive", "75",  # above the client's idle time: no reset of a reused connection
                             "app:create_app()"], cwd=ROOT, env=env))
         for _ in range(args.rq_workers):
             procs.append(spawn([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
