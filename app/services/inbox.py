@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import current_app, has_request_context, request
 
 from app.engine.calendar import current_calendar, now
 from app.extensions import db
@@ -106,7 +106,8 @@ def search(user, f: Filters):
 
 def count_of(user, tab: str) -> int:
     """Tasks in a tab, counted once per request (the nav badge and the inbox tabs both ask)."""
-    memo = g.setdefault("inbox_counts", {})
+    # kept on the request itself: an app context (and its `g`) can outlive one request
+    memo = request.environ.setdefault("wuye.inbox_counts", {}) if has_request_context() else {}
     key = (user.id, tab)
     if key not in memo:
         memo[key] = db.session.scalar(db.select(db.func.count()).select_from(

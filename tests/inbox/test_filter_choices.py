@@ -1,5 +1,7 @@
 """The inbox filter bar's processes and task names (read by a loose index scan, so that a
 province's millions of tasks are not read on each inbox page): each once, in order."""
+import re
+
 from app.engine import runtime
 from app.extensions import db
 from app.models import HumanTask
@@ -20,3 +22,12 @@ def test_each_process_and_task_name_listed_once(login_as, case, factory):  # noq
     client = login_as("housing_center")
     body = client.get("/inbox?tab=all").get_data(as_text=True)
     assert body.count('value="demo_review"') == 1 and body.count(">提交材料</option>") == 1
+
+
+def test_tab_counts_are_counted_again_on_the_next_request(login_as, case):  # noqa: F811
+    """The nav badge and the tabs share one count per request, never across requests."""
+    client = login_as("enterprise", org=case["enterprise"])
+    badge = r'data-testid="tab-todo">\s*待办 <span class="badge bg-secondary">{}</span>'
+    assert re.search(badge.format(1), client.get("/inbox").get_data(as_text=True))
+    runtime.complete_task(case["task"].id, {"title": "t", "amount": "1"}, None)
+    assert re.search(badge.format(0), client.get("/inbox").get_data(as_text=True))
