@@ -197,7 +197,23 @@ def backup_restore(archive, yes):
     click.echo(f"restored backup of {manifest['created_at']} (schema {', '.join(manifest['revision'])})")
 
 
+ops_cli = AppGroup("ops", help="Operations.")
+
+
+@ops_cli.command("status")
+def ops_status():
+    """Queue depths, incidents, overdue timers and stuck calls as JSON, for monitoring;
+    exits 1 when something needs a person (an incident, a failed job or call, a timer backlog)."""
+    import json
+    from app.services import ops
+    figures = ops.status()
+    click.echo(json.dumps(figures, indent=2))
+    failed_jobs = sum(q["failed"] for q in (figures["queues"] or {}).values())
+    if figures["incidents"] or figures["timers_overdue"] or figures["service_calls_failed"] or failed_jobs:
+        raise SystemExit(1)
+
+
 def register_cli(app) -> None:
-    for command in (users_cli, demo_cli, jobs_cli, worker, bpmn_cli, scheduler, calendar_cli, audit_cli,
+    for command in (users_cli, demo_cli, jobs_cli, worker, bpmn_cli, scheduler, calendar_cli, audit_cli, ops_cli,
                     backup_cli):
         app.cli.add_command(command)

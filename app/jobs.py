@@ -41,6 +41,16 @@ def enqueue(func_path: str, *args, queue: str = "default", job_id: str | None = 
     )
 
 
+def run_alone(name: str) -> bool:
+    """Take the periodic job `name`'s lock for this transaction: True if taken, False if
+    another run (a second scheduler's, an overlapping tick) holds it and this one should stop.
+    A PostgreSQL advisory transaction lock, released at commit or rollback; SQLite has a
+    single writer and the embedded scheduler runs one job at a time."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    return bool(db.session.scalar(db.text("SELECT pg_try_advisory_xact_lock(hashtext(:name))"), {"name": name}))
+
+
 def resolve(func_path: str):
     module, _, name = func_path.rpartition(".")
     return getattr(importlib.import_module(module), name)

@@ -381,13 +381,30 @@ def deliver_message(name: str, correlation_key: str, payload: dict | None = None
     return {"status": "delivered", "instance_id": instance.id}
 
 
-def advance_timers(instance_id: int) -> None:
+def advance_timers(instance_id: int, *, due_at: datetime | None = None) -> bool:
+    """Advance one instance's timers. With `due_at` (the timer job) the instance is first
+    claimed: still due, and not being advanced by another worker (its row lock skipped on
+    PostgreSQL), else it is left alone and False returned."""
     with _transaction():
+        if due_at is not None and not _claim_due(instance_id, due_at):
+            return False
         instance, wf = _open_instance(instance_id)
         if instance.status in ("suspended", "error"):
-            return
+            return False
         _step(instance, wf)
         _save(instance, wf)
+    return True
+
+
+def _claim_due(instance_id: int, now: datetime) -> bool:
+    """Lock the instance row until this transaction ends if its timer is still due. Two
+    workers that picked the same ids then split them instead of both doing the work and
+    one losing on the optimistic lock."""
+    query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, ProcessInstance.next_timer_at <= now,
+                                                ProcessInstance.status.in_(("running", "waiting")))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalar(query) is not None
 
 
 def due_timer_instance_ids(now: datetime, limit: int = 200) -> list[int]:
@@ -405,10 +422,11 @@ def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
     """The periodic job: advance every instance whose timer is due. Safe to run twice."""
     now = now or calendar_now()  # the engine clock, which tests and drills may set
     count = 0
-    for instance_id in due_timer_instance_ids(now, limit):
+    ids = due_timer_instance_ids(now, limit)
+    db.session.commit()  # release the selection's locks: each instance is claimed in its own transaction
+    for instance_id in ids:
         try:
-            advance_timers(instance_id)
-            count += 1
+            count += advance_timers(instance_id, due_at=now)
         except Conflict:
             pass  # someone else advanced it meanwhile: fine
     db.session.commit()

@@ -111,6 +111,11 @@ class HumanTask(db.Model):
         db.Index("ix_human_task_open_role", "status", "role", "created_at"),
         db.Index("ix_human_task_claimed", "claimed_by_id", "status"),
         db.Index("ix_human_task_completed_by", "completed_by_id", "completed_at"),
+        db.Index("ix_human_task_completed_for", "completed_for_id", "completed_at"),  # the "done" tab's OR
+        db.Index("ix_human_task_open_enterprise", "enterprise_id", "status", "role", "created_at"),  # an enterprise's inbox
+        db.Index("ix_human_task_todo", "status", "role", "claimed_by_id", "created_at"),  # todo tab, index only
+        db.Index("ix_human_task_model_key", "model_key"),  # the filter bar's distinct values (loose index scan)
+        db.Index("ix_human_task_name", "name"),
     )
 
 

@@ -46,6 +46,8 @@ class Enterprise(TimestampMixin, db.Model):
     legal_rep = db.relationship("Person")
     communities = db.relationship("Community", back_populates="enterprise")
 
+    __table_args__ = (db.Index("ix_enterprise_name", "name"),)  # lists ordered by name (scale: a26)
+
 
 class Community(TimestampMixin, db.Model):
     """A residential community (物业小区)."""
@@ -65,7 +67,9 @@ class Community(TimestampMixin, db.Model):
     enterprise = db.relationship("Enterprise", back_populates="communities")
     owners_committee = db.relationship("OwnersCommittee", back_populates="community", uselist=False)
 
-    __table_args__ = (db.UniqueConstraint("street_office_id", "name"),)
+    __table_args__ = (db.UniqueConstraint("street_office_id", "name"),
+                      db.Index("ix_community_name", "name"),  # lists ordered by name (scale: a26)
+                      db.Index("ix_community_enterprise_name", "enterprise_id", "name"))
 
 
 class OwnersCommittee(TimestampMixin, db.Model):

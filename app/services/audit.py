@@ -7,6 +7,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from app.extensions import db
+from app.jobs import run_alone
 from app.models import AuditEvent
 
 
@@ -61,7 +62,11 @@ def entry_hash(event: AuditEvent, prev_hash: str) -> str:
 
 def seal(batch: int = 5000) -> int:
     """Chain the not yet sealed entries, in id order. One sealer at a time (a row lock on
-    the last sealed entry on PostgreSQL); entries are only ever appended, so order is stable."""
+    the last sealed entry on PostgreSQL); entries are only ever appended, so order is stable.
+    A second sealer running at the same time stops at once: after waiting for the first one's
+    row lock it would read the last entry as it was before, and chain new entries to it."""
+    if not run_alone("audit.seal"):
+        return 0
     last = db.session.scalar(db.select(AuditEvent).where(AuditEvent.hash.is_not(None))
                              .order_by(AuditEvent.id.desc()).limit(1)
                              .with_for_update() if db.engine.dialect.name == "postgresql" else

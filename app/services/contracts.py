@@ -29,6 +29,7 @@ from app.engine import runtime
 from app.engine.calendar import current_calendar, now
 from app.engine.registry import operator
 from app.extensions import db
+from app.jobs import run_alone
 from app.models import (Community, Contract, ContractRound, HumanTask, OwnersCommittee, RevisionOpinion,
                         User)
 from app.models.base import utcnow
@@ -773,7 +774,10 @@ def expiring(user=None, within: int = EXPIRY_WINDOW_DAYS) -> list[Contract]:
 
 def send_renewal_reminders() -> int:
     """Once per contract: tell the enterprise and the owners' committee that the contract
-    ends within 90 days and a renewed one must be signed and filed. Safe to run twice."""
+    ends within 90 days and a renewed one must be signed and filed. Safe to run twice; a run
+    at the same time as another stops at once (both would find the contract not reminded)."""
+    if not run_alone("contracts.renewal_reminders"):
+        return 0
     sent = 0
     for contract in expiring():
         if contract.renewal_reminded_at is not None:

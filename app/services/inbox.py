@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from app.engine.calendar import current_calendar, now
 from app.extensions import db
@@ -104,28 +104,50 @@ def search(user, f: Filters):
     return query.order_by(order, HumanTask.id)
 
 
+def count_of(user, tab: str) -> int:
+    """Tasks in a tab, counted once per request (the nav badge and the inbox tabs both ask)."""
+    # kept on the request itself: an app context (and its `g`) can outlive one request
+    memo = request.environ.setdefault("wuye.inbox_counts", {}) if has_request_context() else {}
+    key = (user.id, tab)
+    if key not in memo:
+        memo[key] = db.session.scalar(db.select(db.func.count()).select_from(
+            tab_query(user, tab).with_only_columns(HumanTask.id).subquery()))
+    return memo[key]
+
+
 def counts(user) -> dict[str, int]:
-    result = {}
-    for tab in TABS:
-        if tab == "all" and not may_supervise(user):
-            continue
-        result[tab] = db.session.scalar(db.select(db.func.count()).select_from(tab_query(user, tab).subquery()))
-    return result
+    return {tab: count_of(user, tab) for tab in TABS if tab != "all" or may_supervise(user)}
+
+
+def _distinct(column: str, limit: int) -> list[str]:
+    """Distinct values of an indexed human_task column by a loose index scan (one index probe
+    per value): DISTINCT would read the whole table, millions of rows at province scale."""
+    assert column in ("model_key", "name")  # never user input
+    sql = (f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM human_task UNION ALL "
+           f"SELECT (SELECT min({column}) FROM human_task WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+           f"SELECT x FROM v WHERE x IS NOT NULL LIMIT :limit")
+    return list(db.session.scalars(db.text(sql), {"limit": limit}))
+
+
+def _process_and_task_names() -> tuple[list[str], list[str]]:
+    """Process keys and task names found in the inbox table, for the filter bar."""
+    return _distinct("model_key", 1000), _distinct("name", 200)
 
 
 def filter_choices(user) -> dict:
     """Options for the filter bar: processes and task names, and the organisations the
     user may see."""
-    processes = db.session.execute(db.select(HumanTask.model_key, db.func.count()).group_by(HumanTask.model_key)).all()
+    processes, tasks = _process_and_task_names()
     return {
-        "processes": [p for p, _ in processes],
-        "tasks": sorted(set(db.session.scalars(db.select(HumanTask.name).distinct().limit(200)))),
+        "processes": processes,
+        "tasks": tasks,
         "street_offices": db.session.execute(db.select(StreetOffice.id, StreetOffice.name)
                                              .order_by(StreetOffice.name)).all(),
-        "enterprises": [(e.id, e.name) for e in db.session.scalars(scoped(Enterprise, user).order_by(Enterprise.name)
-                                                                    .limit(500))],
-        "communities": [(c.id, c.name) for c in db.session.scalars(scoped(Community, user).order_by(Community.name)
-                                                                   .limit(500))],
+        # (id, name) rows, not ORM objects: a supervisor's choices are 1 000 rows on every inbox page
+        "enterprises": db.session.execute(scoped(Enterprise, user).with_only_columns(Enterprise.id, Enterprise.name)
+                                          .order_by(Enterprise.name).limit(500)).all(),
+        "communities": db.session.execute(scoped(Community, user).with_only_columns(Community.id, Community.name)
+                                          .order_by(Community.name).limit(500)).all(),
     }
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 
 from app.engine.calendar import now
 from app.extensions import db
-from app.jobs import resolve
+from app.jobs import resolve, run_alone
 from app.models import HumanTask, Notification, User
 from app.permissions import actionable_tasks
 
@@ -46,7 +46,10 @@ def overdue_for(user: User) -> list[HumanTask]:
 
 def daily_digest() -> int:
     """Prepare each user's overdue list once a day (skipped when there is nothing overdue,
-    and when today's digest exists already, so running it twice is harmless)."""
+    and when today's digest exists already, so running it twice is harmless; two runs at the
+    same time would both find none, so the second one stops at once)."""
+    if not run_alone("notify.daily_digest"):
+        return 0
     sent = 0
     since = now() - timedelta(hours=20)
     for user in db.session.scalars(db.select(User).where(User.active.is_(True))).all():

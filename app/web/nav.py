@@ -60,8 +60,9 @@ NAV = [
 
 
 def _todo_count(user) -> int:
-    from app.services.inbox import counts
-    return counts(user).get("todo", 0)
+    """The badge on every page: the todo tab only (counting every tab cost a scan per page)."""
+    from app.services.inbox import count_of
+    return count_of(user, "todo")
 
 
 def nav_items():
