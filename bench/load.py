@@ -33,7 +33,8 @@ STEP_DATA = {"title": "基准", "amount": "100.00"}
 # Add a page here when it exists (e.g. the community disclosure page).
 PUBLIC_PAGES = [
     ("/public/high-risk", "public high-risk list"),
-    ("/public/communities/{community}", "public community page"),
+    ("/public/evaluation/communities/{community}", "public community page"),
+    ("/public/evaluation/ranking", "public ranking"),
 ]
 
 if PLAN and __name__ != "__main__":  # ---------------------------------------------- the locustfile
