@@ -35,3 +35,6 @@ from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySum
 __all__ += ["BuildPlan", "BuildPlanItem", "Device", "DeviceDailySummary", "DeviceEvent", "DevicePlatformSync",
             "DeviceStatusPeriod", "RepairCase", "Repayment", "RepaymentPayment", "SupplierRecord"]
 __all__ += ["ModelDraft", "ModelTrial"]
+from app.models.fees import FeeHousehold, FeeReminder, FeeRoll, FeeUrging  # noqa: E402
+
+__all__ += ["FeeHousehold", "FeeReminder", "FeeRoll", "FeeUrging"]

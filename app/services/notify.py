@@ -10,15 +10,22 @@ from app.extensions import db
 from app.jobs import resolve
 from app.models import HumanTask, Notification, User
 from app.permissions import actionable_tasks
+from app.validators import mask
 
 log = logging.getLogger("wuye.notify")
 
 
 class LogNotifier:
-    """Writes each notification to the log. Replace with an email/SMS gateway in production."""
+    """Writes each notification to the log. Replace with an email/SMS gateway in production:
+    a notifier class has `send(user, title, body)` (a user of the system) and
+    `send_to(channel, address, title, body)` (anyone, e.g. an owner's phone: channel 'sms'
+    or 'email')."""
 
     def send(self, user: User, title: str, body: str) -> None:
         log.info("notify %s: %s\n%s", user.username, title, body)
+
+    def send_to(self, channel: str, address: str, title: str, body: str) -> None:
+        log.info("notify %s:%s: %s\n%s", channel, mask(address, 3, 2), title, body)
 
 
 def notifier():

@@ -29,6 +29,8 @@ NAV = [
                                                                      "owners_committee")),
     NavItem("escrow.index", _l("资金监管"), "bi-bank", ("housing_center", "housing_bureau", "admin", "enterprise", "bank",
                                                       "street_office", "owners_committee")),
+    NavItem("fees.index", _l("物业费收缴"), "bi-cash-coin", ("housing_center", "housing_bureau", "admin", "enterprise",
+                                                          "street_office", "owners_committee")),
     NavItem("disputes.index", _l("纠纷调解"), "bi-chat-square-text", ("housing_center", "housing_bureau", "justice_bureau",
                                                                   "admin", "street_office", "mediator", "enterprise")),
     NavItem("takeover.index", _l("应急接管"), "bi-life-preserver", ("housing_center", "housing_bureau", "admin",
