@@ -49,6 +49,8 @@ def register_web(app) -> None:
     app.register_blueprint(reports_bp)
     from app.web.fees.routes import bp as fees_bp
     app.register_blueprint(fees_bp)
+    from app.web.notifications.routes import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
     from app.web.contracts.routes import bp as contracts_bp
     app.register_blueprint(contracts_bp)
     from app.web.takeover.routes import bp as takeover_bp

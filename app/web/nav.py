@@ -18,6 +18,7 @@ class NavItem:
 NAV = [
     NavItem("main.index", _l("首页"), "bi-house"),
     NavItem("inbox.index", _l("待办任务"), "bi-inbox", count=lambda user: _todo_count(user)),
+    NavItem("notifications.index", _l("消息"), "bi-bell", count=lambda user: _unread_count(user)),
     NavItem("cases.index", _l("案件"), "bi-folder2-open",
             ("housing_center", "housing_bureau", "admin", "process_manager", "street_office")),
     NavItem("orgs.enterprise_list", _l("物业企业"), "bi-building"),
@@ -45,6 +46,11 @@ NAV = [
     NavItem("admin.user_list", _l("用户"), "bi-people", ("admin",)),
     NavItem("admin.calendar_days", _l("节假日"), "bi-calendar3", ("admin",)),
 ]
+
+
+def _unread_count(user) -> int:
+    from app.services.notify import unread_count
+    return unread_count(user)
 
 
 def _todo_count(user) -> int:
