@@ -312,10 +312,10 @@ def issue_reminders(user, community_id: int, year: int) -> int:
         db.session.add(FeeReminder(household_id=h.id, round=number, amount_due=row["owed"], attachment_id=letter.id,
                                    sent_by_id=user.id))
         if h.phone:
-            sender.send_to("sms", h.phone, _("物业服务费催缴通知"), _(
-                "%(name)s：您在%(community)s %(room)s 的%(year)d年物业服务费尚欠 %(owed)s 元，请于 %(deadline)s 前缴纳。",
-                name=h.owner_name, community=community.name, room=h.room, year=year, owed=f"{row['owed']:.2f}",
-                deadline=deadline.isoformat()))
+            # To an owner, like the letter: Chinese whatever the sender's UI language.
+            sender.send_to("sms", h.phone, "物业服务费催缴通知",
+                           f"{h.owner_name}：您在{community.name} {h.room} 的{year}年物业服务费尚欠 {row['owed']:.2f} 元，"
+                           f"请于 {deadline.isoformat()} 前缴纳。")
     audit.record("fees.reminders", community, after={"year": year, "round": number, "households": len(owing)},
                  actor=user)
     db.session.commit()
