@@ -52,8 +52,9 @@ def overdue_for(user: User) -> list[HumanTask]:
 
 
 def daily_digest() -> int:
-    """Prepare each user's overdue list once a day (skipped when there is nothing overdue,
-    and when today's digest exists already, so running it twice is harmless)."""
+    """Once a day, each user's overdue tasks and the messages of the last day still unread
+    (new tasks, decisions), in one message through the notifier. Skipped when there is
+    nothing, and when today's digest exists already, so running it twice is harmless."""
     sent = 0
     since = now() - timedelta(hours=20)
     for user in db.session.scalars(db.select(User).where(User.active.is_(True))).all():
@@ -62,10 +63,17 @@ def daily_digest() -> int:
                                                               Notification.created_at >= since)):
             continue
         tasks = overdue_for(user)
-        if not tasks:
+        unread = db.session.scalars(db.select(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.kind != "digest",
+            Notification.created_at >= now() - timedelta(days=1)).order_by(Notification.id)).all()
+        if not tasks and not unread:
             continue
         lines = [f"- {t.title} · {t.name}" for t in tasks[:50]]
-        notify(user, "digest", f"您有 {len(tasks)} 项超期任务", "\n".join(lines), data={"task_ids": [t.id for t in tasks]})
+        if unread:
+            lines += [f"未读消息 {len(unread)} 条："] + [f"- {n.title}" for n in unread[:50]]
+        title = f"您有 {len(tasks)} 项超期任务" if tasks else f"您有 {len(unread)} 条未读消息"
+        notify(user, "digest", title, "\n".join(lines),
+               data={"task_ids": [t.id for t in tasks], "notification_ids": [n.id for n in unread]})
         sent += 1
     db.session.commit()
     return sent

@@ -225,3 +225,27 @@ def test_each_role_sees_only_its_own_communities(fees, login_as, factory):
         assert client.get("/fees").status_code == 403, role
         assert client.get(f"/fees/{community.id}").status_code == 403, role
     assert db.session.scalar(db.select(db.func.count(FeeReminder.id))) == 2
+
+
+def test_a_large_roll_is_imported_by_a_worker_while_the_page_polls(setup, login_as, app, redis_url, database_url,
+                                                                  tmp_path, bank_url):
+    from redis import Redis
+
+    from tests.engine.test_external_worker import run_worker
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    try:
+        enterprise = login_as("enterprise", org=setup["enterprise"])
+        rows = "".join(f"{n // 100 + 1}-{n % 100 + 1},业主{n},1200.00,\n" for n in range(1500))
+        response = upload(enterprise, setup["community"].id, ("房号,业主姓名,年物业费\n" + rows).encode())
+        job = db.session.scalar(db.select(LongJob))
+        assert response.headers["Location"].endswith(f"/jobs/{job.id}")
+        waiting = enterprise.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="queued"' in waiting and 'hx-trigger="every 1s"' in waiting
+        run_worker(database_url, redis_url, bank_url, tmp_path)
+        done = enterprise.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="done"' in done and "已导入 1500 户" in done and "hx-trigger" not in done
+        assert db.session.scalar(db.select(db.func.sum(FeeHousehold.annual_fee))) == Decimal("1800000.00")
+    finally:
+        app.config["REDIS_URL"] = None
+        Redis.from_url(redis_url).flushdb()

@@ -4,6 +4,7 @@ implementation (SMS/email addresses masked in the log)."""
 import logging
 from datetime import timedelta
 
+from app.engine import runtime
 from app.engine.calendar import now
 from app.extensions import db
 from app.models import HumanTask, Notification
@@ -93,5 +94,19 @@ def test_the_daily_digest_and_the_log_notifier(setup, bank_url, factory, caplog)
         notify.notifier().send_to("email", "owner@example.com", "通知", "内容")
     [digest] = notes(setup["center"], "digest")
     assert digest.title == "您有 1 项超期任务" and review.title in digest.body
+    assert f"未读消息 1 条：\n- 新任务：{review.name}" in digest.body  # the task notification of the day
+    assert notes(requester, "digest") == []  # nothing overdue, nothing unread: no digest
     assert "notify sms:138******00: 物业服务费催缴通知" in caplog.text and "13800138000" not in caplog.text
     assert "notify email:own************om: 通知" in caplog.text
+
+
+def test_the_digest_tells_of_unread_messages_without_overdue_tasks(setup, bank_url, factory):
+    requester, req, review = start_request(setup, bank_url, factory)
+    runtime.complete_task(review.id, {"decision": "reject", "comment": "余额不足"}, setup["center"])
+    [decision] = notes(requester, "decision")
+    assert decision.body.endswith("不予拨付")
+    notify.mark_read(setup["center"])
+    assert notify.daily_digest() == 1
+    [digest] = notes(requester, "digest")
+    assert digest.title == "您有 1 条未读消息" and decision.title in digest.body
+    assert notes(setup["center"], "digest") == []  # read everything, nothing overdue
