@@ -99,6 +99,8 @@ def seed() -> list[tuple[str, str, str]]:
     logins.append(_seed_takeover(offices[0], enterprises))
     from app.services.devices import seed_demo as seed_devices
     seed_devices(supplier, communities, banks[0])
+    from app.services.fees import seed_demo as seed_fees
+    seed_fees(communities[0])
     return logins
 
 

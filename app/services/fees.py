@@ -374,3 +374,18 @@ def start_import(user, community_id: int, year: int, filename: str, content: byt
     upload = attachments.store_upload(filename, content, field="fee_roll", user=user)
     return long_jobs.start("fee_roll_import", _("导入%(community)s%(year)d年收费名册", community=community.name, year=year),
                            user, community_id=community.id, year=int(year), attachment_id=upload.id, back=back)
+
+
+def seed_demo(community: Community, actor=None) -> None:
+    """Demo data: this year's roll of the first demo community (once)."""
+    year = now().astimezone(SHANGHAI).year
+    if roll_of(community.id, year) is not None:
+        return
+    roll = FeeRoll(community_id=community.id, year=year, imported_by_id=getattr(actor, "id", None))
+    db.session.add(roll)
+    db.session.flush()
+    for n in range(40):
+        db.session.add(FeeHousehold(roll_id=roll.id, room=f"{n // 8 + 1}-{n % 2 + 1}-{n % 8 // 2 + 1}0{n % 2 + 1}",
+                                    owner_name=f"业主{n + 1:02d}", phone=f"1397430{n:04d}" if n % 3 == 0 else "",
+                                    annual_fee=Decimal(1800 + (n % 5) * 240)))
+    db.session.commit()
