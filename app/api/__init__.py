@@ -24,3 +24,4 @@ def require_token():
 from app.api import core, integrations, orgs, tasks  # noqa: E402,F401  (routes register on bp)
 from app.api import hotline  # noqa: E402,F401
 from app.api import devices  # noqa: E402,F401
+from app.api import fees  # noqa: E402,F401

@@ -249,3 +249,23 @@ def test_a_large_roll_is_imported_by_a_worker_while_the_page_polls(setup, login_
     finally:
         app.config["REDIS_URL"] = None
         Redis.from_url(redis_url).flushdb()
+
+
+def test_the_api_gives_the_same_figures_scoped_like_the_pages(fees, api_client, factory):
+    community = fees["community"]
+    client, headers = api_client("owners_committee", org=fees["committee"])
+    body = client.get("/api/v1/fees", headers=headers).get_json()
+    assert body["items"] == [{"community_id": community.id, "community": "世纪华庭", "year": this_year(),
+                              "has_roll": True, "receivable": "8400.00", "received": "4800.00", "matched": "4000.00",
+                              "unmatched": "800.00", "rate": "57.1"}]
+    arrears = client.get(f"/api/v1/fees/{community.id}/arrears", headers=headers).get_json()
+    assert [(r["room"], r["owed"]) for r in arrears["items"]] == [("1-1-102", "2400.00"), ("2-1-201", "2000.00")]
+    bad = client.get("/api/v1/fees?year=1999", headers=headers)
+    assert bad.status_code == 422 and "year" in bad.get_json()["fields"]
+
+    stranger, stranger_headers = api_client("enterprise")
+    assert stranger.get("/api/v1/fees", headers=stranger_headers).get_json()["items"] == []
+    assert stranger.get(f"/api/v1/fees/{community.id}/arrears", headers=stranger_headers).status_code == 404
+    bank, bank_headers = api_client("bank")
+    assert bank.get("/api/v1/fees", headers=bank_headers).status_code == 403
+    assert client.get("/api/v1/fees").status_code == 401
