@@ -291,19 +291,43 @@ def reminder_rounds(community_id: int, year: int) -> list[dict]:
             in rows]
 
 
-def issue_reminders(user, community_id: int, year: int) -> int:
-    """A new round: a letter (PDF, through the documents service) to every household in
-    arrears, and a message through the notifier to those with a phone number."""
-    from app.services import notify
+def _owing(user, community_id: int, year: int) -> tuple[Community, list[dict]]:
     community = _ensure(user, community_id, REMINDERS)
     owing = arrears(community, year)
     if not owing:
         raise ValidationFailed(_("没有欠费住户，无需催缴。"), {"round": _("没有欠费住户，无需催缴。")})
+    return community, owing
+
+
+def start_reminders(user, community_id: int, year: int, back: str = ""):
+    """A round as a long job: a letter per household is a PDF to render, hundreds in a
+    large community. Refused at once when no one is in arrears."""
+    from app.services import long_jobs
+    community, _owing_now = _owing(user, community_id, year)
+    return long_jobs.start("fee_reminders", _("%(community)s%(year)d年物业费催缴", community=community.name, year=year),
+                           user, community_id=community.id, year=int(year), back=back)
+
+
+@runner("fee_reminders")
+def reminders_job(job, step):
+    number, count = issue_reminders(job.created_by, job.params["community_id"], int(job.params["year"]), step)
+    job.message = _("已发出第 %(n)d 轮催缴通知书，共 %(count)d 份。", n=number, count=count)
+    return None
+
+
+def issue_reminders(user, community_id: int, year: int, step=None) -> tuple[int, int]:
+    """A new round: a letter (PDF, through the documents service) to every household in
+    arrears, and a message through the notifier to those with a phone number. Returns
+    (round, letters); all or nothing (one transaction)."""
+    from app.services import notify
+    community, owing = _owing(user, community_id, year)
     number = len(reminder_rounds(community.id, year)) + 1
     today = now().astimezone(SHANGHAI).date()
     deadline = current_calendar().add_working_days(today, REMINDER_WORKING_DAYS).date
     sender = notify.notifier()
-    for row in owing:
+    for i, row in enumerate(owing, start=1):
+        if step and i % 20 == 0:
+            step(5 + 90 * i // len(owing), _("已生成 %(n)d / %(total)d 份", n=i, total=len(owing)))
         h = row["household"]
         letter = documents.generate(
             "documents/fee_reminder.html", f"{community.name}{h.room}物业服务费催缴通知书（第{number}轮）",
@@ -319,7 +343,7 @@ def issue_reminders(user, community_id: int, year: int) -> int:
     audit.record("fees.reminders", community, after={"year": year, "round": number, "households": len(owing)},
                  actor=user)
     db.session.commit()
-    return number
+    return number, len(owing)
 
 
 def reminder_for(user, reminder_id: int) -> FeeReminder:

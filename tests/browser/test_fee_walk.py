@@ -45,7 +45,8 @@ def test_roll_import_arrears_reminders_and_urging(new_page, factory, app, tmp_pa
         assert ent.get_by_test_id("fee-receivable").inner_text() == "8,400.00"
         assert ent.get_by_test_id("fee-rate").inner_text() == "28.6%"
         ent.get_by_test_id("issue-reminders").click()
-        ent.get_by_text("已发出第 1 轮催缴通知书。").wait_for()
+        ent.get_by_test_id("job-message").get_by_text("已发出第 1 轮催缴通知书，共 2 份。").wait_for()
+        ent.get_by_test_id("job-back").click()
         assert ent.get_by_test_id("letter").count() == 2
         screenshot(ent, "fees-community-enterprise")
 

@@ -127,7 +127,9 @@ def test_reminders_go_out_in_rounds_as_letters_and_messages(fees, login_as, bank
     enterprise = fees["enterprise_client"]
     with caplog.at_level(logging.INFO, logger="wuye.notify"):
         response = enterprise.post(f"/fees/{community.id}/reminders")
-    assert response.status_code == 302
+    job = db.session.scalar(db.select(LongJob).where(LongJob.kind == "fee_reminders"))
+    assert response.headers["Location"].endswith(f"/jobs/{job.id}")  # a long job: hundreds of letters to render
+    assert "已发出第 1 轮催缴通知书，共 2 份。" in enterprise.get(f"/jobs/{job.id}").get_data(as_text=True)
     letters = db.session.scalars(db.select(FeeReminder).order_by(FeeReminder.id)).all()
     assert [(r.household.room, r.round, r.amount_due) for r in letters] == [
         ("1-1-102", 1, Decimal("2400.00")), ("2-1-201", 1, Decimal("2000.00"))]

@@ -136,13 +136,14 @@ def arrears(community_id):
 def reminders(community_id):
     community, year = _community(community_id), _year()
     try:
-        number = fee_service.issue_reminders(current_user, community.id, year)
+        job = fee_service.start_reminders(current_user, community.id, year,
+                                          back=url_for("fees.show", community_id=community.id, year=year))
     except ValidationFailed as e:
         flash(e.message, "danger")
     except ServiceError as e:
         abort(e.status)
     else:
-        flash(_("已发出第 %(n)d 轮催缴通知书。", n=number), "success")
+        return redirect(url_for("reports.job", job_id=job.id))
     return redirect(url_for("fees.show", community_id=community.id, year=year))
 
 
