@@ -113,6 +113,7 @@ PERIODIC = [
     ("workers.escrow.pull_statements", "bank", 300),
     ("workers.escrow.reconcile_all", "bank", 86400),
     ("workers.notify.daily_digest", "default", 86400),
+    ("workers.notify.overdue_tasks", "default", 900),
     ("workers.audit.seal", "default", 60),
     ("workers.contracts.renewal_reminders", "default", 86400),
     ("workers.devices.poll", "devices", 60),

@@ -4,6 +4,7 @@ import importlib
 
 OPERATOR_MODULES = [
     "app.services.contracts",
+    "app.services.correction_orders",
     "app.services.demo_ops",
     "app.services.devices",
     "app.services.disputes",

@@ -25,3 +25,4 @@ from app.api import core, integrations, orgs, tasks  # noqa: E402,F401  (routes 
 from app.api import hotline  # noqa: E402,F401
 from app.api import devices  # noqa: E402,F401
 from app.api import fieldwork  # noqa: E402,F401
+from app.api import fees  # noqa: E402,F401

@@ -176,17 +176,23 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(gone), HumanTask.status == "open")
                            .values(status="cancelled", completed_at=utcnow()).execution_options(
                                synchronize_session="fetch"))
+    opened = []
     for task_uuid, task in ready.items():
         if task_uuid in open_uuids:
             continue
         lane = task.task_spec.lane or ""
-        db.session.add(HumanTask(
+        opened.append(HumanTask(
             instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
             role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
             title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
             community_id=instance.community_id, street_office_id=instance.street_office_id,
             bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf)))
+    if opened:
+        from app.services import notify
+        db.session.add_all(opened)
+        db.session.flush()
+        notify.tasks_opened(opened)
 
     waiting = wf.waiting_events()
     deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
@@ -343,6 +349,8 @@ def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -
         _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
         _step(instance, wf)
         _save(instance, wf)
+        from app.services import notify
+        notify.decision_made(row, data, actor)
     return instance
 
 

@@ -44,3 +44,6 @@ from app.models.surveys import SatisfactionSurvey, SurveyAnswer, SurveyHousehold
 
 __all__ += ["Inspection", "InspectionFinding", "InspectionPhoto", "SatisfactionSurvey", "SurveyAnswer",
             "SurveyHousehold"]
+from app.models.fees import FeeHousehold, FeeReminder, FeeRoll, FeeUrging  # noqa: E402
+
+__all__ += ["FeeHousehold", "FeeReminder", "FeeRoll", "FeeUrging"]

@@ -100,6 +100,7 @@ class HumanTask(db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     completed_at = db.Column(UTCDateTime())
     completed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    overdue_notified_at = db.Column(UTCDateTime())  # when its users were told it is overdue (app/services/notify.py)
     completed_for_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # substitute acted for this user
     completed_data = db.Column(db.JSON)
 

@@ -54,5 +54,21 @@ def store(file, *, field: str, user, instance_id=None, task_id=None) -> Attachme
     return row
 
 
+def store_upload(filename: str, data: bytes, *, field: str, user) -> Attachment:
+    """Keep an uploaded table (CSV or Excel, already read by an import page) for the worker
+    that imports it; the content was not checked yet, so it is stored as plain bytes."""
+    name = display_name(filename)
+    stored_name = f"{uuid.uuid4().hex}.upload"
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, stored_name), "wb") as out:
+        out.write(data)
+    row = Attachment(field=field, filename=name, stored_name=stored_name, content_type="application/octet-stream",
+                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def path_of(row: Attachment) -> str:
     return os.path.join(current_app.config["UPLOAD_FOLDER"], row.stored_name)

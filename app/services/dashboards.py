@@ -14,13 +14,13 @@ from flask_babel import lazy_gettext as _l
 from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
 from app.models import (BankInstruction, Community, DisbursementRequest, Dispute, Enterprise, EscrowAccount,
-                        HumanTask, LedgerTxn, ProcessModel)
+                        HumanTask, ProcessModel)
 from app.permissions import actionable_tasks, scoped
 from app.roles import role_name
-from app.services import disputes, escrow, inspections
+from app.services import disputes, escrow, fees, inspections
 from app.web.labels import ENTERPRISE_FILING, INSTRUCTION_STATUSES, RISK_STATUSES
 
-RECEIPTS = ("owner_payment", "offline_deposit")
+RECEIPTS = fees.RECEIPTS
 CENTER_ROLES = ("housing_center", "housing_bureau", "admin", "natural_resources", "fire_brigade",
                 "market_regulation", "justice_bureau")
 
@@ -68,21 +68,12 @@ def open_cases_by_process(tasks: list[HumanTask]) -> dict:
 
 
 def collection_rates(accounts: list[EscrowAccount], year: int) -> list[dict]:
-    """Per community: owner payments received into escrow this year against the annual
-    receivable fee (policy 五(四)), lowest rate first."""
-    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
-    received = dict(db.session.execute(
-        db.select(LedgerTxn.escrow_account_id, db.func.sum(LedgerTxn.amount))
-        .where(LedgerTxn.kind.in_(RECEIPTS), LedgerTxn.booked_at >= start,
-               LedgerTxn.escrow_account_id.in_([a.id for a in accounts]))
-        .group_by(LedgerTxn.escrow_account_id)).all()) if accounts else {}
-    rows = []
-    for account in accounts:
-        receivable = account.community.annual_receivable_fee or Decimal("0")
-        paid = escrow.to_fen(Decimal(received.get(account.id) or 0))
-        rate = (paid / receivable * 100).quantize(Decimal("0.1")) if receivable else None
-        rows.append({"community": account.community.name, "receivable": receivable, "received": paid, "rate": rate})
-    return sorted(rows, key=lambda r: (r["rate"] is None, r["rate"] or 0))
+    """Per community with a supervised account: owner payments received into escrow in the
+    year against the receivable (the fee roll, else the community's annual receivable fee;
+    policy 五(四), app/services/fees.py), lowest rate first."""
+    communities = list({a.community_id: a.community for a in accounts}.values())
+    return [{"community": r["community"].name, "community_id": r["community"].id, "receivable": r["receivable"],
+             "received": r["received"], "rate": r["rate"]} for r in fees.rates(communities, year)]
 
 
 def escrow_positions(accounts: list[EscrowAccount]) -> list[dict]:

@@ -105,6 +105,8 @@ def seed() -> list[tuple[str, str, str]]:
     from app.services import inspections, surveys
     inspections.seed_demo(communities[0])
     surveys.seed_demo(communities[0])
+    from app.services.fees import seed_demo as seed_fees
+    seed_fees(communities[0])
     return logins
 
 

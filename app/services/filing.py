@@ -21,6 +21,7 @@ from app.models import Community, CreditRecord, Disclosure, Enterprise, Enterpri
 from app.models.base import utcnow
 from app.services import audit, documents, orgs, users
 from app.services.notify import notify_enterprise
+from app.services.long_jobs import runner
 from app.services.tabular import read_table
 from app.services.tasks import last_completion
 from app.services.cases import summary
@@ -107,13 +108,16 @@ REGISTER_COLUMNS = {"企业名称": "name", "统一社会信用代码": "uscc", 
                     "联系电话": "contact_phone"}
 
 
-def import_register(filename: str, content: bytes, actor) -> dict:
+def import_register(filename: str, content: bytes, actor, step=None) -> dict:
     """Import the market-regulation register: enterprises not yet known are added as
-    unfiled; known ones are skipped. Any invalid row refuses the whole file."""
+    unfiled; known ones are skipped. Any invalid row refuses the whole file, each named by
+    its row. `step(percent, message)` reports progress when run as a long job."""
     rows = read_table(filename, content, REGISTER_COLUMNS, ("企业名称", "统一社会信用代码"))
     known = set(db.session.scalars(db.select(Enterprise.uscc)))
     problems, new, seen = [], [], set()
     for number, row in enumerate(rows, start=2):
+        if step and number % 500 == 0:
+            step(10 + 50 * number // len(rows), _("已检查 %(n)d / %(total)d 行", n=number - 1, total=len(rows)))
         uscc = (row.get("uscc") or "").upper()
         if not row.get("name"):
             problems.append(_("第 %(n)d 行：缺少企业名称。", n=number))
@@ -125,15 +129,40 @@ def import_register(filename: str, content: bytes, actor) -> dict:
             new.append({**row, "uscc": uscc})
         seen.add(uscc)
     if problems:
-        raise ValidationFailed(_("名册有误，未导入任何企业：") + "；".join(problems[:20]), {"file": "；".join(problems[:20])})
-    for row in new:
+        raise ValidationFailed(_("名册有误，未导入任何企业。"), {"file": "\n".join(problems[:50])})
+    for i, row in enumerate(new, start=1):
         db.session.add(Enterprise(name=row["name"][:200], uscc=row["uscc"], address=row.get("address", "")[:300],
                                   contact_name=row.get("contact_name", "")[:50],
                                   contact_phone=row.get("contact_phone", "")[:30]))
+        if step and i % 500 == 0:
+            step(60 + 35 * i // len(new), _("已写入 %(n)d / %(total)d 家", n=i, total=len(new)))
     audit.record("filing.import_register", target_type="Enterprise", after={"added": len(new), "rows": len(rows)},
                  actor=actor)
     db.session.commit()
     return {"added": len(new), "skipped": len(rows) - len(new)}
+
+
+def start_register_import(filename: str, content: bytes, actor, back: str = ""):
+    """Check the file can be read and has the register's columns (at the field, at once),
+    then import it as a long job with progress: a city's register has thousands of rows."""
+    from app.services import attachments, long_jobs
+    read_table(filename, content, REGISTER_COLUMNS, ("企业名称", "统一社会信用代码"))
+    upload = attachments.store_upload(filename, content, field="market_register", user=actor)
+    return long_jobs.start("filing_register_import", _("导入市场监管登记名册"), actor, attachment_id=upload.id,
+                           back=back)
+
+
+@runner("filing_register_import")
+def register_import_job(job, step):
+    from app.models import Attachment
+    from app.services import attachments
+    upload = db.session.get(Attachment, job.params["attachment_id"])
+    with open(attachments.path_of(upload), "rb") as source:
+        content = source.read()
+    step(10, _("检查名册"))
+    result = import_register(upload.filename, content, job.created_by, step)
+    job.message = _("已导入 %(added)d 家未登记企业，跳过已登记的 %(skipped)d 家。", **result)
+    return None
 
 
 def issue_demand(user, enterprise_id: int, deadline: date, finding: str) -> EnterpriseFiling:

@@ -3,7 +3,10 @@ the embedded mode) and reports its progress, and the page polls that row.
 
 A job's work is a function registered in RUNNERS by kind: ``work(job, step)`` where
 ``step(percent, message)`` records progress (committed at once, so the page sees it while
-the work goes on); it returns the Attachment it produced. Work must be safe to run again:
+the work goes on); it returns the Attachment it produced, or None (an import, whose result
+is in the database; its last message says what was done). Input the work refuses
+(ValidationFailed, e.g. an import's bad rows) ends the job 'rejected' with the reasons, and
+nothing changed; starting it again would not help. Work must be safe to run again:
 a worker killed mid-job leaves the row 'running' without heartbeat, and whoever started it
 (or a supervisor) may start it again.
 """
@@ -19,11 +22,11 @@ from app.extensions import db
 from app.models import LongJob
 from app.permissions import reads_all
 from app.services import audit
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 RUNNERS: dict = {}  # kind → work(job, step) -> Attachment, registered with @runner by:
-RUNNER_MODULES = ("app.services.reports",)
+RUNNER_MODULES = ("app.services.reports", "app.services.fees", "app.services.filing")
 STALL_AFTER = timedelta(minutes=10)
 
 
@@ -55,6 +58,13 @@ def run(job_id: int) -> None:
     _step(job, 0, _("开始处理"))
     try:
         attachment = RUNNERS[job.kind](job, lambda percent, message: _step(job, percent, message))
+    except ValidationFailed as e:
+        db.session.rollback()
+        job = db.session.get(LongJob, job_id)
+        job.status, job.updated_at, job.message = "rejected", now(), e.message[:300]
+        job.error = "\n".join(e.fields.values()) or e.message
+        db.session.commit()
+        return
     except Exception as e:
         db.session.rollback()
         job = db.session.get(LongJob, job_id)
@@ -63,8 +73,10 @@ def run(job_id: int) -> None:
         db.session.commit()
         log.exception("long job %s failed", job_id)
         return
-    job.status, job.progress, job.message = "done", 100, _("已完成")
-    job.attachment_id, job.finished_at, job.updated_at = attachment.id, now(), now()
+    job.status, job.progress = "done", 100
+    if attachment is not None:
+        job.message, job.attachment_id = _("已完成"), attachment.id
+    job.finished_at, job.updated_at = now(), now()
     db.session.commit()
 
 

@@ -10,15 +10,22 @@ from app.extensions import db
 from app.jobs import resolve, run_alone
 from app.models import HumanTask, Notification, User
 from app.permissions import actionable_tasks
+from app.validators import mask
 
 log = logging.getLogger("wuye.notify")
 
 
 class LogNotifier:
-    """Writes each notification to the log. Replace with an email/SMS gateway in production."""
+    """Writes each notification to the log. Replace with an email/SMS gateway in production:
+    a notifier class has `send(user, title, body)` (a user of the system) and
+    `send_to(channel, address, title, body)` (anyone, e.g. an owner's phone: channel 'sms'
+    or 'email')."""
 
     def send(self, user: User, title: str, body: str) -> None:
         log.info("notify %s: %s\n%s", user.username, title, body)
+
+    def send_to(self, channel: str, address: str, title: str, body: str) -> None:
+        log.info("notify %s:%s: %s\n%s", channel, mask(address, 3, 2), title, body)
 
 
 def notifier():
@@ -45,9 +52,10 @@ def overdue_for(user: User) -> list[HumanTask]:
 
 
 def daily_digest() -> int:
-    """Prepare each user's overdue list once a day (skipped when there is nothing overdue,
-    and when today's digest exists already, so running it twice is harmless; two runs at the
-    same time would both find none, so the second one stops at once)."""
+    """Once a day, each user's overdue tasks and the messages of the last day still unread
+    (new tasks, decisions), in one message through the notifier. Skipped when there is
+    nothing, and when today's digest exists already, so running it twice is harmless; two
+    runs at the same time would both find none, so the second one stops at once."""
     if not run_alone("notify.daily_digest"):
         return 0
     sent = 0
@@ -58,10 +66,17 @@ def daily_digest() -> int:
                                                               Notification.created_at >= since)):
             continue
         tasks = overdue_for(user)
-        if not tasks:
+        unread = db.session.scalars(db.select(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.kind != "digest",
+            Notification.created_at >= now() - timedelta(days=1)).order_by(Notification.id)).all()
+        if not tasks and not unread:
             continue
         lines = [f"- {t.title} · {t.name}" for t in tasks[:50]]
-        notify(user, "digest", f"您有 {len(tasks)} 项超期任务", "\n".join(lines), data={"task_ids": [t.id for t in tasks]})
+        if unread:
+            lines += [f"未读消息 {len(unread)} 条："] + [f"- {n.title}" for n in unread[:50]]
+        title = f"您有 {len(tasks)} 项超期任务" if tasks else f"您有 {len(unread)} 条未读消息"
+        notify(user, "digest", title, "\n".join(lines),
+               data={"task_ids": [t.id for t in tasks], "notification_ids": [n.id for n in unread]})
         sent += 1
     db.session.commit()
     return sent
@@ -71,3 +86,87 @@ def notify_enterprise(enterprise_id: int, kind: str, title: str, body: str = "")
     """Tell every active user of an enterprise."""
     for user in db.session.scalars(db.select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True))):
         notify(user, kind, title, body)
+
+
+# ---------------------------------------------------------------- task and decision notifications
+
+def users_for_task(task: HumanTask) -> list[User]:
+    """Active users who may act on the task in their own right: its role and, for an
+    organisation's role, the case's organisation (the same rule as the inbox)."""
+    from app.models import OwnersCommittee, UserRole
+    from app.permissions import _TASK_ORG_COLUMN
+    query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
+        UserRole.role == task.role, User.active.is_(True))
+    column = _TASK_ORG_COLUMN.get(task.role)
+    if column:
+        query = query.where(getattr(User, column) == getattr(task, column))
+    elif task.role == "owners_committee":
+        query = query.where(User.owners_committee_id.in_(
+            db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == task.community_id)))
+    elif task.role == "owner":
+        query = query.where(User.community_id == task.community_id)
+    return db.session.scalars(query.order_by(User.id)).all()
+
+
+def tasks_opened(tasks: list[HumanTask]) -> None:
+    """A new task in the inbox: tell each user who may act on it (called by the engine as
+    it projects the inbox, in the case's transaction)."""
+    for task in tasks:
+        for user in users_for_task(task):
+            notify(user, "task", f"新任务：{task.name}", task.title,
+                   data={"task_id": task.id, "instance_id": task.instance_id})
+
+
+def _decision_label(task: HumanTask, code) -> str:
+    from app.engine.registry import resolve_form
+    form = resolve_form(task.form_key) if task.form_key else None
+    choices = getattr(getattr(form, "decision", None), "kwargs", {}).get("choices") or []
+    return str(dict(choices).get(code, code))
+
+
+def decision_made(task: HumanTask, data: dict, actor) -> None:
+    """A task decided something ("decision" in its form) on a case a user started: tell
+    that user, unless they decided it themselves."""
+    from app.models import ProcessInstance
+    if "decision" not in (data or {}):
+        return
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    requester = instance.started_by if instance is not None else None
+    if requester is None or not requester.active or requester.id == getattr(actor, "id", None):
+        return
+    notify(requester, "decision", f"您的申请已有决定：{instance.title}",
+           f"{task.name}：{_decision_label(task, data['decision'])}",
+           data={"task_id": task.id, "instance_id": instance.id, "decision": data["decision"]})
+
+
+def overdue_tasks() -> int:
+    """Once per task, when it passes its due time: tell whoever claimed it, or everyone
+    who may act on it (a periodic job; the mark makes running it twice harmless)."""
+    moment = now()
+    tasks = db.session.scalars(db.select(HumanTask).where(
+        HumanTask.status == "open", HumanTask.due_at < moment, HumanTask.overdue_notified_at.is_(None))).all()
+    for task in tasks:
+        users = [task.claimed_by] if task.claimed_by_id else users_for_task(task)
+        for user in users:
+            notify(user, "overdue", f"任务已超期：{task.name}", task.title,
+                   data={"task_id": task.id, "instance_id": task.instance_id})
+        task.overdue_notified_at = moment
+    db.session.commit()
+    return len(tasks)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(db.select(db.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user, limit: int = 100) -> list[Notification]:
+    return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
+                              .order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def mark_read(user) -> int:
+    result = db.session.execute(db.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now()))
+    db.session.commit()
+    return result.rowcount

@@ -47,6 +47,10 @@ def register_web(app) -> None:
     app.register_blueprint(disputes_bp)
     from app.web.reports.routes import bp as reports_bp
     app.register_blueprint(reports_bp)
+    from app.web.fees.routes import bp as fees_bp
+    app.register_blueprint(fees_bp)
+    from app.web.notifications.routes import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
     from app.web.contracts.routes import bp as contracts_bp
     app.register_blueprint(contracts_bp)
     from app.web.takeover.routes import bp as takeover_bp

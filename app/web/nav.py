@@ -18,6 +18,7 @@ class NavItem:
 NAV = [
     NavItem("main.index", _l("首页"), "bi-house"),
     NavItem("inbox.index", _l("待办任务"), "bi-inbox", count=lambda user: _todo_count(user)),
+    NavItem("notifications.index", _l("消息"), "bi-bell", count=lambda user: _unread_count(user)),
     NavItem("cases.index", _l("案件"), "bi-folder2-open",
             ("housing_center", "housing_bureau", "admin", "process_manager", "street_office")),
     NavItem("orgs.enterprise_list", _l("物业企业"), "bi-building"),
@@ -29,6 +30,8 @@ NAV = [
                                                                      "owners_committee")),
     NavItem("escrow.index", _l("资金监管"), "bi-bank", ("housing_center", "housing_bureau", "admin", "enterprise", "bank",
                                                       "street_office", "owners_committee")),
+    NavItem("fees.index", _l("物业费收缴"), "bi-cash-coin", ("housing_center", "housing_bureau", "admin", "enterprise",
+                                                          "street_office", "owners_committee")),
     NavItem("disputes.index", _l("纠纷调解"), "bi-chat-square-text", ("housing_center", "housing_bureau", "justice_bureau",
                                                                   "admin", "street_office", "mediator", "enterprise")),
     NavItem("takeover.index", _l("应急接管"), "bi-life-preserver", ("housing_center", "housing_bureau", "admin",
@@ -57,6 +60,11 @@ NAV = [
     NavItem("admin.user_list", _l("用户"), "bi-people", ("admin",)),
     NavItem("admin.calendar_days", _l("节假日"), "bi-calendar3", ("admin",)),
 ]
+
+
+def _unread_count(user) -> int:
+    from app.services.notify import unread_count
+    return unread_count(user)
 
 
 def _todo_count(user) -> int:

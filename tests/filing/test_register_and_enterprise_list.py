@@ -1,11 +1,11 @@
-"""The market-regulation register import (CSV and Excel), the enterprise list's filters and
-Excel export, each scoped to what the user may see."""
+"""The market-regulation register import (CSV and Excel, run as a long job with progress),
+the enterprise list's filters and Excel export, each scoped to what the user may see."""
 import io
 
 from openpyxl import Workbook, load_workbook
 
 from app.extensions import db
-from app.models import Enterprise
+from app.models import Enterprise, LongJob
 from app.services.demo import demo_uscc
 
 HEADER = "企业名称,统一社会信用代码,住所,联系人,联系电话\n"
@@ -22,9 +22,13 @@ def count() -> int:
 def test_register_import_refuses_a_bad_file_whole_and_skips_known_enterprises(login_as, factory):
     known = factory.enterprise(name="已登记物业")
     center = login_as("housing_center")
-    bad = HEADER + f"甲物业,{demo_uscc(801)},吉首市,张三,13800000000\n乙物业,91433101MA4L0000X0,吉首市,,\n"
+    bad = HEADER + f"甲物业,{demo_uscc(801)},吉首市,张三,13800000000\n乙物业,91433101MA4L0000X0,吉首市,,\n,{demo_uscc(803)},,,\n"
     response = upload(center, bad.encode("utf-8"), "register.csv")
-    assert "第 3 行：统一社会信用代码“91433101MA4L0000X0”无效" in response.get_data(as_text=True)
+    job = db.session.scalar(db.select(LongJob))
+    assert response.headers["Location"].endswith(f"/jobs/{job.id}") and job.kind == "filing_register_import"
+    page = center.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-status="rejected"' in page and "名册有误，未导入任何企业。" in page
+    assert job.error.splitlines() == ["第 3 行：统一社会信用代码“91433101MA4L0000X0”无效。", "第 4 行：缺少企业名称。"]
     assert count() == 1
     assert "首行须包含" in upload(center, b"a,b\n1,2\n", "register.csv").get_data(as_text=True)
     assert "只接受 CSV 或 Excel" in upload(center, b"x", "register.txt").get_data(as_text=True)
@@ -33,6 +37,10 @@ def test_register_import_refuses_a_bad_file_whole_and_skips_known_enterprises(lo
     response = upload(center, good.encode("gb18030"), "register.csv")  # GBK from Excel on Windows
     assert response.status_code == 302
     assert count() == 2
+    job = db.session.scalar(db.select(LongJob).order_by(LongJob.id.desc()))
+    page = center.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-status="done"' in page and "已导入 1 家未登记企业，跳过已登记的 1 家。" in page
+    assert 'href="/enterprises?filing=unfiled"' in page
     added = db.session.scalar(db.select(Enterprise).where(Enterprise.uscc == demo_uscc(801)))
     assert added.name == "甲物业" and added.filing_status == "unfiled"
 
@@ -66,3 +74,26 @@ def test_enterprise_list_filters_and_exports_only_what_the_user_sees(login_as, f
     rows = list(load_workbook(io.BytesIO(own.get("/enterprises?format=xlsx").data)).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["未备案物业"]
     assert own.get(f"/enterprises/{filed.id}").status_code == 404
+
+
+def test_a_large_register_is_imported_by_a_worker_while_the_page_polls(app, login_as, redis_url, database_url,
+                                                                      tmp_path):
+    from redis import Redis
+
+    from tests.engine.test_external_worker import run_worker
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    try:
+        center = login_as("housing_center")
+        rows = "".join(f"物业公司{n},{demo_uscc(2000 + n)},吉首市,,\n" for n in range(1200))
+        assert upload(center, (HEADER + rows).encode(), "register.csv").status_code == 302
+        job = db.session.scalar(db.select(LongJob))
+        waiting = center.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="queued"' in waiting and 'hx-trigger="every 1s"' in waiting and count() == 0
+        run_worker(database_url, redis_url, "http://127.0.0.1:9", tmp_path)
+        done = center.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="done"' in done and "已导入 1200 家未登记企业" in done and "hx-trigger" not in done
+        assert count() == 1200
+    finally:
+        app.config["REDIS_URL"] = None
+        Redis.from_url(redis_url).flushdb()

@@ -127,12 +127,12 @@ def register_import():
     upload = form.validate_on_submit() and form.uploaded_table()
     if upload:
         try:
-            result = filing_service.import_register(*upload, current_user)
+            job = filing_service.start_register_import(*upload, current_user,
+                                                       back=url_for("orgs.enterprise_list", filing="unfiled"))
         except ValidationFailed as e:
             _field_errors(form, e)
         else:
-            flash(_("已导入 %(added)d 家未登记企业，跳过已登记的 %(skipped)d 家。", **result), "success")
-            return redirect(url_for("orgs.enterprise_list", filing="unfiled"))
+            return redirect(url_for("reports.job", job_id=job.id))
     return render_template("filing/import.html", form=form)
 
 
