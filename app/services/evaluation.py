@@ -23,7 +23,8 @@ from app.models import (Community, EscrowAccount, Evaluation, EvaluationObjectio
 from app.models.base import utcnow
 from app.permissions import reads_all, register_scope
 from app.roles import role_name
-from app.services import audit, evaluation_inputs, records, scoring
+from app.services import audit, evaluation_inputs, long_jobs, records, scoring
+from app.services.long_jobs import runner
 from app.services.cases import summary
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.validators import mask_phone
@@ -87,9 +88,10 @@ def _evaluation(evaluation_id) -> Evaluation:
 
 # ---------------------------------------------------------------- opening a year
 
-def open_year(user, year: int, scoring_due: date | None) -> int:
-    """Start one case per community served by an enterprise (pairs already open are left
-    alone); the year's standard is locked from here on. Returns the number of cases started."""
+def open_year(user, year: int, scoring_due: date | None):
+    """Check the year and lock its scoring standard at once (a refusal comes back at the
+    field), then start the cases as a long job with a progress bar: a city has hundreds of
+    communities, a province hundreds of thousands. Returns the LongJob."""
     if not user.has_role("housing_center", "admin"):
         raise Forbidden(_("只有住保中心可以开启年度考评。"))
     standard = scoring.for_year(year)
@@ -102,16 +104,33 @@ def open_year(user, year: int, scoring_due: date | None) -> int:
                                  year=year), {"year": _("该年度考评尚未到开启时间。")})
     if not isinstance(scoring_due, date) or scoring_due < today:
         raise ValidationFailed(_("评分截止日期有误。"), {"scoring_due": _("评分截止日期不能早于今天。")})
+    standard.locked = True
+    return long_jobs.start("evaluation_open", _("开启 %(year)d 年度考评", year=year), user,
+                           year=year, scoring_due=scoring_due.isoformat())
+
+
+@runner("evaluation_open")
+def _open_year_job(job, step):
+    started = start_cases(job.created_by, job.params["year"], date.fromisoformat(job.params["scoring_due"]), step)
+    job.message = _("已开启 %(n)d 个小区的年度考评。", n=started)
+    return None
+
+
+def start_cases(user, year: int, scoring_due: date, step=None) -> int:
+    """Start one case per community served by an enterprise. Each case commits on its own and
+    pairs already open are left alone, so a job restarted after its worker died goes on
+    where it stopped. Returns the number of cases started by this run."""
+    standard = scoring.for_year(year)
     departments = scoring.departments(standard)
     due = datetime.combine(scoring_due, time(18, 0), SHANGHAI).isoformat()
-    standard.locked = True
-    db.session.commit()
     pairs = db.session.execute(db.select(Community.id, Community.enterprise_id).where(
         Community.enterprise_id.is_not(None)).order_by(Community.id)).all()
     existing = set(db.session.execute(db.select(Evaluation.community_id, Evaluation.enterprise_id).where(
         Evaluation.year == year)).all())
     started = 0
-    for community_id, enterprise_id in pairs:
+    for done, (community_id, enterprise_id) in enumerate(pairs, start=1):
+        if step and done % 50 == 0:
+            step(100 * done // len(pairs), _("已处理 %(done)d / %(total)d 个小区", done=done, total=len(pairs)))
         if (community_id, enterprise_id) in existing:
             continue
         community = db.session.get(Community, community_id)

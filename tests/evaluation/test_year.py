@@ -44,6 +44,7 @@ def test_open_year_starts_one_case_per_pair_with_a_scoring_task_per_department(a
     center = scorers["housing_center"]
     response = center.post("/evaluation/open", data={"year": YEAR, "scoring_due": DUE.isoformat()},
                            follow_redirects=True)
+    assert response.request.path.startswith("/jobs/")  # a long job: its page shows the progress, then this
     assert "已开启 4 个小区的年度考评" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Evaluation.id))) == 4
     assert world["standard"].locked

@@ -143,13 +143,12 @@ def open_year():
     form = OpenYearForm()
     if form.validate_on_submit():
         try:
-            count = evaluation.open_year(current_user, form.year.data, form.scoring_due.data)
+            job = evaluation.open_year(current_user, form.year.data, form.scoring_due.data)
         except ValidationFailed as e:
             db.session.rollback()
             flash(next(iter(e.fields.values()), e.message) if e.fields else e.message, "danger")
             return redirect(url_for("evaluation.index", year=form.year.data))
-        flash(_("已开启 %(n)d 个小区的年度考评。", n=count), "success")
-        return redirect(url_for("evaluation.index", year=form.year.data))
+        return redirect(url_for("reports.job", job_id=job.id))  # the progress bar, then the result
     flash("；".join(str(m) for errors in form.errors.values() for m in errors), "danger")
     return redirect(url_for("evaluation.index"))
 
