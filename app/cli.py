@@ -128,8 +128,10 @@ def scheduler(once):
     otherwise). Each job is safe to run twice, so a restart or a second scheduler is harmless."""
     import time
     from app import jobs
+    from workers.health import beat
     last_run = {}
     while True:
+        beat()  # the container healthcheck's sign of life (python -m workers.health scheduler)
         for path, queue, every in PERIODIC:
             if once or time.monotonic() - last_run.get(path, -every) >= every:
                 jobs.enqueue(path, queue=queue)

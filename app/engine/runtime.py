@@ -16,6 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -52,13 +53,22 @@ def script_helpers() -> dict:
 
 def _script_engine(instance: ProcessInstance) -> WuyeScriptEngine:
     def call_inline(task, operation_name, params):
+        """A failing operator leaves nothing half-applied (its savepoint is rolled back) and
+        puts the case in error at its task, as a failing script does: the user's completion
+        before it stands, a supervisor sees the message and retries."""
         op = registry.get_operator(operation_name)
-        if op is None:
-            raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
         ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
                                        instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
-        with db.session.begin_nested():  # a failing operator leaves nothing half-applied
-            return op.func(ctx, **params) or {}
+        try:
+            if op is None:
+                raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
+            with db.session.begin_nested():
+                return op.func(ctx, **params) or {}
+        except (Conflict, StaleDataError):
+            raise  # someone else changed the case meanwhile: the user retries, no incident
+        except Exception as e:
+            message = e.message if isinstance(e, ServiceError) else f"{type(e).__name__}: {e}"
+            raise WorkflowTaskException(message, task=task, exception=e) from e
 
     return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=call_inline)
 
@@ -95,11 +105,12 @@ def _dump(wf: BpmnWorkflow) -> dict:
     return state
 
 
-def _event(instance, kind, *, task=None, actor=None, on_behalf_of=None, data=None, message=""):
+def _event(instance, kind, *, task=None, task_name="", actor=None, on_behalf_of=None, data=None, message=""):
+    """`task_name` names the task when the workflow is not loaded (an external call's job)."""
     db.session.add(InstanceEvent(
         instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
         task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
-        task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
+        task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else task_name,
         data=data, message=message or ""))
 
 
@@ -499,8 +510,8 @@ def _service_call_failed(call_id: int, error: Exception) -> None:
     instance = get_instance(call.instance_id)
     if call.attempts < call.max_attempts:
         call.status = "pending"
-        _event(instance, "service_call_retry", data={"call_id": call.id, "attempt": call.attempts},
-               message=call.last_error)
+        _event(instance, "service_call_retry", task_name=call.task_name,
+               data={"call_id": call.id, "attempt": call.attempts}, message=call.last_error)
         base = current_app.config.get("ENGINE_RETRY_BASE_SECONDS", 10)
         delay = base * 3 ** (call.attempts - 1)  # 10 s, 30 s, 90 s …
         jobs.enqueue("workers.engine.run_service_call", call.id, delay_seconds=delay)
@@ -509,7 +520,7 @@ def _service_call_failed(call_id: int, error: Exception) -> None:
         instance.status = "error"
         instance.incident = call.last_error
         instance.incident_task = call.task_name
-        _event(instance, "incident", data={"call_id": call.id}, message=call.last_error)
+        _event(instance, "incident", task_name=call.task_name, data={"call_id": call.id}, message=call.last_error)
     db.session.commit()
 
 

@@ -33,6 +33,11 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def _org_model(column: str):
+    """The organisation model a User column points to: enterprise_id → Enterprise, …"""
+    return getattr(User, column.removesuffix("_id")).property.mapper.class_
+
+
 def create_user(username, password, roles, *, display_name="", org_id=None, actor=None) -> User:
     username = (username or "").strip()
     errors = {}
@@ -50,6 +55,10 @@ def create_user(username, password, roles, *, display_name="", org_id=None, acto
         errors["roles"] = _("一个账号只能代表一个组织。")
     if org_columns and org_id is None:
         errors["org"] = _("该角色须指定所属组织。")
+    elif org_id is not None and not org_columns:
+        errors["org"] = _("该角色不代表任何组织，不能指定所属组织。")
+    elif len(org_columns) == 1 and db.session.get(_org_model(next(iter(org_columns))), org_id) is None:
+        errors["org"] = _("所属组织（编号 %(id)s）不存在。", id=org_id)
     if errors:
         raise ValidationFailed(_("账号信息有误。"), errors)
     user = User(username=username, display_name=display_name or username, password_hash=hasher().hash(password))

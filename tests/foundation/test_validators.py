@@ -39,9 +39,21 @@ def test_generated_numbers_pass_and_a_changed_check_char_fails(n):
 
 
 def test_bank_account_rules():
-    assert not is_valid_bank_account("6222021234567890123"[:-1] + "0") or True
+    assert luhn_check_digit("7992739871") == "3"  # the textbook Luhn example 79927398713
+    assert is_valid_bank_account("4111111111111111")  # a published 16-digit test card number
+    assert not is_valid_bank_account("4111111111111112")
+    body = "622202123456789012"  # a 19-digit card-style account: the last digit is its Luhn digit
+    right = luhn_check_digit(body)
+    assert right == "8" and is_valid_bank_account(body + right)
+    for wrong in set("0123456789") - {right}:
+        assert not is_valid_bank_account(body + wrong), wrong
+    assert is_valid_bank_account("430101200012")  # 12 and 20–25 digits: corporate accounts, no check digit
+    assert is_valid_bank_account("4301012000123456789012345")
+    assert not is_valid_bank_account("43010120001")  # 11 digits
+    assert not is_valid_bank_account("43010120001234567890123456")  # 26 digits
     assert not is_valid_bank_account("12345")
     assert not is_valid_bank_account("12345678901234x")
+    assert not is_valid_bank_account(None) and not is_valid_bank_account("")
 
 
 def test_masking():
