@@ -198,6 +198,8 @@ def register_device(user, data: dict) -> Device:
     db.session.add(device)
     db.session.flush()
     db.session.add(DeviceStatusPeriod(device_id=device.id, status="offline", started_at=at))
+    from app.services.device_events import adopt_unknown  # device_events builds on this module
+    adopt_unknown(device)
     audit.record("device.registered", device, after={"serial": serial, "community_id": community.id, "kind": kind,
                                                      "supplier_id": supplier_id, "owner": device.owner}, actor=user)
     db.session.commit()

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Bank, BuildPlan, Community, DeviceSupplier
 from app.permissions import reads_all, roles_required, scoped
-from app.services import device_plans, devices
+from app.services import device_events, device_plans, devices
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
 from forms.devices import (AdvanceForm, BuildPlanForm, DeviceForm, PlanDecisionForm, RepaymentForm,
@@ -19,6 +19,7 @@ from forms.devices import (AdvanceForm, BuildPlanForm, DeviceForm, PlanDecisionF
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 READERS = ("housing_center", "housing_bureau", "admin", "street_office", "enterprise", "device_supplier", "bank")
+SUPERVISORS = ("housing_center", "housing_bureau", "admin")
 PLAN_READERS = ("housing_center", "housing_bureau", "admin", "enterprise", "device_supplier", "bank")
 
 
@@ -61,7 +62,8 @@ def _field_errors(form, error: ValidationFailed) -> None:
 @roles_required(*READERS)
 def index():
     communities = devices.board_communities(current_user)
-    return render_template("devices/index.html", communities=communities,
+    unknown = device_events.unknown_serials() if current_user.has_role(*SUPERVISORS) else None
+    return render_template("devices/index.html", communities=communities, unknown=unknown,
                            overview=devices.overview(current_user, communities), **_labels())
 
 
