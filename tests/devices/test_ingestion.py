@@ -86,6 +86,37 @@ def test_forged_replayed_and_tampered_pushes_are_refused(app, client, world):
     assert stored_ids() == ["EV-1"]
 
 
+def test_bad_pushes_sent_by_the_platform_over_http_are_refused_and_the_good_ones_stored_once(app, registered,
+                                                                                            platform):
+    """The sandbox platform sends forged, unsigned, stale, malformed, replayed and tampered
+    pushes over HTTP to Wuye served on a real port: each is refused and stores nothing (not
+    even its nonce); the real pushes of the same events then go through, stored once."""
+    control(platform, "heartbeat")  # three events queued at the platform
+    for kind, field in (("forged", "bad_signature"), ("unsigned", "missing"), ("stale", "expired")):
+        answer = control(platform, "drill", kind=kind)
+        assert answer["status"] == 401 and answer["answer"]["fields"] == {"signature": field}, (kind, answer)
+    for raw, field in (("{not json", "body"), (json.dumps({"events": [event("EV-X", kind="explode")]}), "events[0].type"),
+                       (json.dumps({"events": [event("EV-Y", serial="")]}), "events[0].device_serial")):
+        answer = control(platform, "drill", kind="malformed", raw=raw)
+        assert answer["status"] == 422 and field in answer["answer"]["fields"], (raw, answer)
+    assert stored_ids() == [] and db.session.scalar(db.select(db.func.count(IntegrationNonce.id))) == 0
+
+    assert control(platform, "flush") == {"sent": 3, "pending": 0}
+    assert len(stored_ids()) == 3
+    replayed = control(platform, "drill", kind="replayed")  # the acknowledged push again, byte for byte
+    assert replayed["status"] == 401 and replayed["answer"]["fields"] == {"signature": "replayed"}
+    control(platform, "emit", serial="SN-ACC-1", type="forced_open")
+    tampered = control(platform, "drill", kind="tampered")  # that push's signature over the new event
+    assert tampered["status"] == 401 and tampered["answer"]["fields"] == {"signature": "bad_signature"}
+    assert len(stored_ids()) == 3
+
+    assert control(platform, "flush") == {"sent": 1, "pending": 0}
+    control(platform, "resend")
+    control(platform, "flush")
+    assert len(stored_ids()) == 4 and platform_state(platform)["refused"] == []
+    assert db.session.scalar(db.select(DeviceEvent.kind).where(DeviceEvent.kind == "forced_open")) == "forced_open"
+
+
 def test_malformed_pushes_are_refused_at_the_field_and_change_nothing(app, client, world):
     naive = datetime.now().replace(microsecond=0).isoformat()
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
