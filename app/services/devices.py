@@ -468,6 +468,15 @@ def board(user, community: Community, days: int = 30) -> dict:
             "chart_values": [float(s.availability) if s.availability is not None else None for s in summaries]}
 
 
+def registry(user) -> list[Device]:
+    """Every device the user may see (the registry export of the device index)."""
+    from sqlalchemy.orm import joinedload
+    return list(db.session.scalars(scoped(Device, user).join(Community, Community.id == Device.community_id)
+                                   .options(joinedload(Device.community), joinedload(Device.supplier),
+                                            joinedload(Device.owner_bank))
+                                   .order_by(Community.name, Device.kind, Device.serial)))
+
+
 def device_events(device: Device, limit: int = 200):
     from app.models import DeviceEvent
     return list(db.session.scalars(db.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
