@@ -46,6 +46,11 @@ def grade_figures() -> list[tuple[str, int]]:
     return [(f"{g} 级", counts.get(g, 0)) for g in grades] + [("未定级", counts.get(None, 0))]
 
 
+def _cents(total) -> Decimal:
+    """A sum of two-decimal figures, exact again (SQLite sums NUMERIC columns as floats)."""
+    return Decimal(str(total)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def _percent(part, whole) -> Decimal | None:
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"), ROUND_HALF_UP) if whole else None
 
@@ -58,8 +63,9 @@ def device_figures(year: int) -> dict:
     start, end = _year_bounds(year)
     days = (DeviceDailySummary.day >= date(year, 1, 1), DeviceDailySummary.day <= date(year, 12, 31),
             DeviceDailySummary.availability.is_not(None))
-    availability = {cid: Decimal(avg) for cid, avg in db.session.execute(
-        db.select(DeviceDailySummary.community_id, db.func.avg(DeviceDailySummary.availability)).where(*days)
+    availability = {cid: _cents(total) / n for cid, total, n in db.session.execute(
+        db.select(DeviceDailySummary.community_id, db.func.sum(DeviceDailySummary.availability),
+                  db.func.count(DeviceDailySummary.availability)).where(*days)
         .group_by(DeviceDailySummary.community_id))}
     weighted = db.session.execute(db.select(
         db.func.sum(DeviceDailySummary.availability * DeviceDailySummary.devices),
@@ -95,7 +101,7 @@ def device_figures(year: int) -> dict:
     total = Counter()
     for r in repairs["supplier"].values():
         total.update(r)
-    city = (Decimal(weighted[0]) / Decimal(weighted[1])).quantize(Decimal("0.01"), ROUND_HALF_UP) \
+    city = (_cents(weighted[0]) / Decimal(weighted[1])).quantize(Decimal("0.01"), ROUND_HALF_UP) \
         if weighted[1] else None
     by_community = rows("community")
     return {"devices": sum(devices_of["community"].values()), "availability": city,
