@@ -104,7 +104,7 @@ def ingest_all(serials, first, total, size, start, prefix, checkpoints=0):
     mark_t, mark_n = 0.0, 0
     for batch in batches(serials, first, total, size, start, prefix):
         t0 = time.perf_counter()
-        result = device_events.ingest(device_events.clean_events({"events": batch}), "poll", strict=False)
+        result = device_events.ingest(device_events.clean_events({"events": batch}), "poll")
         db.session.commit()
         elapsed += time.perf_counter() - t0
         for key in totals:

@@ -12,6 +12,10 @@ same event id may arrive several times.
 /_control/ (unsigned) is for tests and demos: add devices, emit events, heartbeats, faults
 and recoveries, silence a device, take the platform down (its API answers 503 and it pushes
 nothing; events keep accumulating and go out when it is up again) and flush the pushes.
+/_control/drill sends one bad push over HTTP, as an attacker or a broken vendor would:
+forged (wrong secret), unsigned, stale, replayed (the last acknowledged push again, same
+nonce), tampered (its signature over another body) or malformed (signed, but bad JSON or a
+bad event); the queued events stay queued, and the answer is Wuye's.
 
 Run: python -m sandbox.devices --port 8102 [--push-url URL]
 """
@@ -50,6 +54,7 @@ class PlatformState:
         self.down = False
         self.auto_push = True
         self.pushed = 0
+        self.last_push = None  # (body, headers) of the last acknowledged push, for the replay drill
 
     def emit(self, serial: str, kind: str, data: dict | None = None, occurred_at: str | None = None) -> dict:
         with self.lock:
@@ -97,7 +102,38 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-device-secret", push
                                               "event_ids": [e["event_id"] for e in batch]})
                     else:
                         state.pushed += len(batch)
+                        state.last_push = (body, headers)
                 sent += len(batch)
+
+    def drill(kind: str, raw: str | None = None) -> dict:
+        """One bad push (see the module docstring); returns Wuye's status code and answer."""
+        target = config["push_url"]
+        path = urlsplit(target).path
+        with state.lock:
+            queued = [state.outbox[i] for i in range(min(PUSH_BATCH, len(state.outbox)))]
+            last = state.last_push
+        body = raw.encode() if raw is not None else json.dumps({"events": queued}, ensure_ascii=False).encode()
+        headers = sign_headers(secret, key_id, "POST", path, body)
+        if kind == "forged":
+            headers = sign_headers("not-" + secret, key_id, "POST", path, body)
+        elif kind == "unsigned":
+            headers = {}
+        elif kind == "stale":
+            headers = sign_headers(secret, key_id, "POST", path, body, now=time.time() - 3600)
+        elif kind in ("replayed", "tampered"):
+            if last is None:
+                abort(409)
+            body = last[0] if kind == "replayed" else body
+            headers = last[1]
+        elif kind != "malformed":
+            abort(404)
+        response = requests.post(target, data=body, headers={**headers, "Content-Type": "application/json"},
+                                 timeout=10)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text[:500]
+        return {"status": response.status_code, "answer": answer}
 
     def pusher():
         while True:
@@ -169,6 +205,8 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-device-secret", push
         body = request.get_json(silent=True) or {}
         if action == "flush":
             return jsonify(push_pending())
+        if action == "drill":
+            return jsonify(drill(body.get("kind", ""), body.get("raw")))
         with state.lock:
             if action == "down":
                 state.down = True

@@ -1,7 +1,9 @@
 """Signed event pushes from the device platform (no bearer token: the HMAC signature is the
-credential). A forged, stale or replayed push, a malformed event or an event of a device
-that is not registered is refused and changes nothing; the same event id again (the
-platform resends until acknowledged) is acknowledged and stored once."""
+credential). A forged, stale or replayed push or a malformed event is refused and changes
+nothing; the same event id again (the platform resends until acknowledged) is acknowledged
+and stored once. An event of a device that is not registered here does not refuse the push:
+it is kept for the housing center (the answer counts it as "unknown") and the others are
+stored."""
 from flask import jsonify, request
 from flask_babel import gettext as _
 
@@ -35,6 +37,7 @@ _EVENT = {"type": "object", "required": ["event_id", "device_serial", "type", "o
 PATHS["/integrations/devices/events"] = {"post": op(
     "Signed device-platform event push (one event, or {events: [...]}); stored once per event id",
     {"401": {"description": "unsigned, tampered, stale or replayed"},
-     "422": {"description": "malformed event, or a device that is not registered (nothing stored)"}},
+     "200": {"description": "accepted: counts of new, duplicate and unknown-device events (the latter kept apart)"},
+     "422": {"description": "malformed event (nothing stored)"}},
     body={"oneOf": [_EVENT, {"type": "object", "required": ["events"],
                              "properties": {"events": {"type": "array", "items": _EVENT, "maxItems": 1000}}}]})}

@@ -30,10 +30,11 @@ __all__ += ["Contract", "ContractRound", "ContractTemplate", "RevisionOpinion", 
 __all__ += ["EmergencyTakeover", "StreetOfficeHead", "TakeoverCandidate"]
 from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySummary, DeviceEvent,  # noqa: E402
                                 DevicePlatformSync, DeviceStatusPeriod, RepairCase, Repayment, RepaymentPayment,
-                                SupplierRecord)
+                                SupplierRecord, UnknownDeviceEvent)
 
 __all__ += ["BuildPlan", "BuildPlanItem", "Device", "DeviceDailySummary", "DeviceEvent", "DevicePlatformSync",
             "DeviceStatusPeriod", "RepairCase", "Repayment", "RepaymentPayment", "SupplierRecord"]
+__all__ += ["UnknownDeviceEvent"]
 __all__ += ["ModelDraft", "ModelTrial"]
 from app.models.evaluation import (Evaluation, EvaluationObjection, EvaluationScore, ScoringItem,  # noqa: E402
                                    ScoringSection, ScoringStandard)

@@ -58,6 +58,21 @@ class DeviceEvent(db.Model):
                       db.Index("ix_device_event_community_time", "community_id", "occurred_at"))
 
 
+class UnknownDeviceEvent(db.Model):
+    """An event the platform sent for a serial that is not registered here (or is retired):
+    kept, not dropped, for the housing center to see; registering the device takes its
+    events over into DeviceEvent. Keyed on the platform's event id like DeviceEvent."""
+
+    id = db.Column(BigId, primary_key=True)
+    event_id = db.Column(db.String(64), nullable=False, unique=True)
+    serial = db.Column(db.String(64), nullable=False, index=True)
+    kind = db.Column(db.String(30), nullable=False)
+    occurred_at = db.Column(UTCDateTime(), nullable=False)
+    received_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    via = db.Column(db.String(10), nullable=False, default="push")  # push | poll
+    data = db.Column(db.JSON)
+
+
 class DeviceStatusPeriod(db.Model):
     """A stretch of time a device spent in one status (open while `ended_at` is None):
     availability is the online share of the day."""

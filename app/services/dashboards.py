@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 
 from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
-from app.models import (BankInstruction, Community, DisbursementRequest, Dispute, Enterprise, EscrowAccount,
-                        HumanTask, ProcessModel)
+from app.models import (BankInstruction, Community, DisbursementRequest, Dispute, EmergencyTakeover, Enterprise,
+                        EscrowAccount, Evaluation, HumanTask, LedgerEntry, LedgerTxn, ProcessModel)
 from app.permissions import actionable_tasks, scoped
 from app.roles import role_name
-from app.services import disputes, escrow, fees, inspections
+from app.services import disputes, escrow, fees, inspections, takeover
 from app.web.labels import ENTERPRISE_FILING, INSTRUCTION_STATUSES, RISK_STATUSES
 
 RECEIPTS = fees.RECEIPTS
@@ -91,6 +91,60 @@ def disbursed_by_quarter(account_ids) -> list[tuple[str, Decimal]]:
     return [(f"{year}Q{quarter}", escrow.to_fen(Decimal(total))) for year, quarter, total in rows]
 
 
+QUARTERS_SHOWN = 8
+GRADES = ("A", "B", "C", "D")  # bpmn/community_grade.dmn; a grade a manager adds there is shown too
+
+
+def quarter_ends(quarters: int = QUARTERS_SHOWN) -> list[tuple[str, datetime]]:
+    """(label, first moment after the quarter in Asia/Shanghai) of the last `quarters`
+    quarters, the current one last."""
+    year, quarter = escrow.current_quarter()
+    ends = []
+    for back in range(quarters - 1, -1, -1):
+        y, q = divmod(year * 4 + quarter - 1 - back, 4)
+        month = 3 * q + 4  # the month after the quarter's last
+        ends.append((f"{y}Q{q + 1}", datetime(y + (month > 12), (month - 1) % 12 + 1, 1, tzinfo=SHANGHAI)))
+    return ends
+
+
+def escrow_by_quarter(accounts_query) -> list[tuple[str, Decimal]]:
+    """The supervised funds (the ledger's bank book) of the accounts at each quarter's end,
+    the current quarter's being today's balance, from the first quarter with a booking (at
+    most the last QUARTERS_SHOWN). One query: a conditional sum per quarter."""
+    ends = quarter_ends()
+    ids = accounts_query.with_only_columns(EscrowAccount.id)
+    row = db.session.execute(db.select(db.func.min(LedgerTxn.booked_at), *[
+        db.func.sum(db.case((LedgerTxn.booked_at < end, LedgerEntry.amount), else_=0)) for _label, end in ends])
+        .select_from(LedgerEntry).join(LedgerTxn, LedgerTxn.id == LedgerEntry.txn_id)
+        .where(LedgerEntry.book == "bank", LedgerEntry.escrow_account_id.in_(ids))).one()
+    first, totals = row[0], row[1:]
+    if first is None:
+        return []
+    return [(label, escrow.to_fen(Decimal(total or 0))) for (label, end), total in zip(ends, totals) if end > first]
+
+
+def communities_by_grade(user) -> list[tuple[str, int]]:
+    """Communities by the grade of their latest evaluation (bpmn/community_grade.dmn), then
+    those not graded yet."""
+    counts = dict(db.session.execute(scoped(Community, user).with_only_columns(Community.grade, db.func.count())
+                                     .group_by(Community.grade)).all())
+    grades = list(GRADES) + sorted(g for g in counts if g and g not in GRADES)
+    return [(g, counts.get(g, 0)) for g in grades] + [(_("未定级"), counts.get(None, 0))]
+
+
+def published_scores(user) -> tuple[int | None, list[tuple[str, Decimal]]]:
+    """(year, [(community, total)]) of the latest year with published evaluation results
+    (disclosed or final) the user may see, best first."""
+    published = scoped(Evaluation, user).where(Evaluation.status.in_(("disclosure", "final")),
+                                               Evaluation.total.is_not(None))
+    year = db.session.scalar(published.with_only_columns(db.func.max(Evaluation.year)))
+    if year is None:
+        return None, []
+    rows = db.session.scalars(published.where(Evaluation.year == year).order_by(Evaluation.total.desc(),
+                                                                                Evaluation.id)).all()
+    return year, [(ev.community.name, ev.total) for ev in rows]
+
+
 def _open_tasks(query) -> list[HumanTask]:
     return db.session.scalars(query.where(HumanTask.status == "open")).all()
 
@@ -110,6 +164,8 @@ def center(user) -> dict:
                         (_("未纳入资金监管"), sum(1 for e in enterprises if not e.under_supervision))],
         "escrow_total": sum((p["balance"] for p in positions), Decimal("0.00")),
         "escrow_accounts": len(accounts),
+        "escrow_by_quarter": escrow_by_quarter(escrow.visible_accounts(user)),
+        "grades": communities_by_grade(user),
         "disbursed": disbursed_by_quarter([a.id for a in accounts]),
         "collection": collection_rates(accounts, moment.astimezone(SHANGHAI).year),
         "open_cases": open_cases_by_process(tasks),
@@ -126,7 +182,11 @@ def street_office(user) -> dict:
     open_disputes = db.session.scalars(disputes.visible(user).where(
         Dispute.status.not_in(("closed", "not_property")))).all()
     tasks = _open_tasks(db.select(HumanTask).where(HumanTask.street_office_id == user.street_office_id))
+    takeovers = db.session.scalars(takeover.visible(user).order_by(EmergencyTakeover.id.desc())).all()
     return {
+        "takeovers_by_status": labelled(Counter(t.status for t in takeovers), takeover.STATUSES),
+        "takeovers": [t for t in takeovers if t.status in takeover.OPEN_STATUSES][:20],
+        "takeover_statuses": takeover.STATUSES,
         "communities": communities,
         "open_disputes": len(open_disputes),
         "disputes_by_status": labelled(Counter(d.status for d in open_disputes), disputes.STATUSES),
@@ -140,8 +200,11 @@ def enterprise(user) -> dict:
     accounts = db.session.scalars(escrow.visible_accounts(user)).all()
     own = db.session.get(Enterprise, user.enterprise_id)
     complaints = db.session.scalars(disputes.visible(user)).all()
+    year, scores = published_scores(user)
     return {
         "enterprise": own,
+        "score_year": year,
+        "scores": scores,
         "open_cases": open_cases_by_process(_open_tasks(actionable_tasks(user))),
         "positions": escrow_positions(accounts),
         "disbursed": disbursed_by_quarter([a.id for a in accounts]),

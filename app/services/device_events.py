@@ -6,7 +6,8 @@ Exactly once: an event is inserted with ON CONFLICT (event_id) DO NOTHING and on
 actually inserted have effects, so a push and a poll of the same event, a platform resend
 or two workers at once never double anything. Polling keeps its cursor in the database and
 moves it only after the page it read is committed: the platform down for an hour means the
-next poll reads from where it stopped.
+next poll reads from where it stopped. An event of a serial not registered here is kept
+apart (UnknownDeviceEvent) and the rest of its push or page is stored: nothing is lost.
 """
 import json
 import logging
@@ -22,22 +23,17 @@ from app.engine.calendar import now
 from app.extensions import db
 from app.integrations.devices import DevicePlatformUnavailable, client_from_config
 from app.models import (Community, Device, DeviceDailySummary, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod,
-                        RepairCase)
+                        RepairCase, UnknownDeviceEvent)
 from app.models.base import utcnow
 from app.services import audit
 from app.services.devices import (EVENT_KINDS, FAULT_KINDS, SHANGHAI, OpenRecords, fault, healthy, open_repair_case,
                                   set_status)
-from app.services.errors import ServiceError, ValidationFailed
+from app.services.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_KINDS = FAULT_KINDS | {"heartbeat", "recovered"}
-
-
-class UnknownDevice(ServiceError):
-    status = 422
-    code = "unknown_device"
 
 
 def _config(name: str, default):
@@ -206,23 +202,55 @@ def apply_status(new: list[dict], devices: dict[str, tuple[int, int]]) -> None:
             healthy(device, r["occurred_at"], known)
 
 
-def ingest(rows: list[dict], via: str, *, devices: dict | None = None, strict: bool = True) -> dict:
-    """Store checked events and apply their effects in the caller's transaction. `strict`
-    (pushes): an event of an unknown device refuses the whole batch. Not strict (polling):
-    such events are skipped and audited, so one unknown device cannot stop the cursor."""
+def record_unknown(rows: list[dict], via: str) -> None:
+    """Keep the events of serials not registered here (or retired), once per event id, for
+    the housing center to see (unknown_serials) until the device is registered (adopt_unknown)."""
+    received = utcnow()
+    table = UnknownDeviceEvent.__table__
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(table).on_conflict_do_nothing(index_elements=["event_id"]), [
+        {"event_id": r["event_id"], "serial": r["serial"], "kind": r["kind"], "occurred_at": r["occurred_at"],
+         "received_at": received, "via": via, "data": r["data"]} for r in rows])
+    audit.record("device.unknown_events", target_type="DevicePlatform", target_id=via,
+                 after={"serials": sorted({r["serial"] for r in rows})[:50], "count": len(rows)})
+
+
+def ingest(rows: list[dict], via: str, *, devices: dict | None = None) -> dict:
+    """Store checked events and apply their effects in the caller's transaction. An event of
+    a serial not registered here is kept apart (record_unknown), so it is not lost and does
+    not hold back the known devices' events of the same push or page."""
     devices = devices if devices is not None else device_map(r["serial"] for r in rows)
     unknown = [r for r in rows if r["serial"] not in devices]
-    if unknown and strict:
-        serials = sorted({r["serial"] for r in unknown})
-        raise UnknownDevice(_("未登记的设备：%(serials)s，未接收任何事件。", serials="、".join(serials[:10])),
-                            {"device_serial": "、".join(serials[:10])})
     if unknown:
-        audit.record("device.unknown_events", target_type="DevicePlatform", target_id=via,
-                     after={"serials": sorted({r["serial"] for r in unknown})[:50], "count": len(unknown)})
+        record_unknown(unknown, via)
     known = [r for r in rows if r["serial"] in devices]
     new = store(known, via, devices)
     apply_status(new, devices)
     return {"accepted": len(new), "duplicates": len(known) - len(new), "unknown": len(unknown)}
+
+
+def adopt_unknown(device: Device) -> int:
+    """A device just registered takes over the events the platform sent for its serial
+    before: they join its history (no status effects: they predate its registration)."""
+    rows = db.session.scalars(db.select(UnknownDeviceEvent).where(UnknownDeviceEvent.serial == device.serial)).all()
+    received = utcnow()
+    for via in sorted({r.via for r in rows}):
+        _insert([{"event_id": r.event_id, "device_id": device.id, "community_id": device.community_id,
+                  "kind": r.kind, "occurred_at": r.occurred_at, "received_at": received, "via": via, "data": r.data}
+                 for r in rows if r.via == via])
+    for row in rows:
+        db.session.delete(row)
+    if rows:
+        audit.record("device.unknown_adopted", device, after={"serial": device.serial, "events": len(rows)})
+    return len(rows)
+
+
+def unknown_serials(limit: int = 100) -> list[dict]:
+    """Serials the platform reports that are not registered here, most recently heard first."""
+    last = db.func.max(UnknownDeviceEvent.occurred_at)
+    rows = db.session.execute(db.select(UnknownDeviceEvent.serial, db.func.count(), db.func.min(
+        UnknownDeviceEvent.occurred_at), last).group_by(UnknownDeviceEvent.serial).order_by(last.desc()).limit(limit))
+    return [{"serial": serial, "events": n, "first": first, "last": latest} for serial, n, first, latest in rows]
 
 
 def receive_push(body) -> dict:
@@ -274,7 +302,7 @@ def poll_events(max_pages: int = 1000) -> dict:
             db.session.commit()
             totals["malformed"] = 1
             return dict(totals)
-        result = ingest(rows, "poll", strict=False)
+        result = ingest(rows, "poll")
         totals.update(result)
         sync = _sync()
         sync.cursor = str(page.get("cursor", sync.cursor))
@@ -396,8 +424,8 @@ def summarise_days(days: list[date] | None = None) -> int:
 
 
 def purge_old_events() -> int:
-    """Raw events older than the retention period (180 days by default) are deleted; the
-    daily summaries stay. Community by community, through the (community, time) index."""
+    """Raw events (also those of unknown serials) older than the retention period (180 days
+    by default) are deleted; the daily summaries stay. Community by community, through the (community, time) index."""
     cutoff = now() - timedelta(days=_config("DEVICE_EVENT_RETENTION_DAYS", 180))
     deleted = 0
     for community_id in db.session.scalars(db.select(Community.id)).all():
@@ -405,5 +433,7 @@ def purge_old_events() -> int:
             DeviceEvent.community_id == community_id, DeviceEvent.occurred_at < cutoff)).rowcount or 0
         db.session.commit()
     db.session.execute(db.delete(DeviceStatusPeriod).where(DeviceStatusPeriod.ended_at < cutoff))
+    deleted += db.session.execute(db.delete(UnknownDeviceEvent).where(
+        UnknownDeviceEvent.occurred_at < cutoff)).rowcount or 0
     db.session.commit()
     return deleted

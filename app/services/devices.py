@@ -198,6 +198,8 @@ def register_device(user, data: dict) -> Device:
     db.session.add(device)
     db.session.flush()
     db.session.add(DeviceStatusPeriod(device_id=device.id, status="offline", started_at=at))
+    from app.services.device_events import adopt_unknown  # device_events builds on this module
+    adopt_unknown(device)
     audit.record("device.registered", device, after={"serial": serial, "community_id": community.id, "kind": kind,
                                                      "supplier_id": supplier_id, "owner": device.owner}, actor=user)
     db.session.commit()
@@ -464,6 +466,15 @@ def board(user, community: Community, days: int = 30) -> dict:
     return {"devices": devices, "counts": counts, "repairs": repairs, "summaries": summaries,
             "chart_labels": [s.day.isoformat() for s in summaries],
             "chart_values": [float(s.availability) if s.availability is not None else None for s in summaries]}
+
+
+def registry(user) -> list[Device]:
+    """Every device the user may see (the registry export of the device index)."""
+    from sqlalchemy.orm import joinedload
+    return list(db.session.scalars(scoped(Device, user).join(Community, Community.id == Device.community_id)
+                                   .options(joinedload(Device.community), joinedload(Device.supplier),
+                                            joinedload(Device.owner_bank))
+                                   .order_by(Community.name, Device.kind, Device.serial)))
 
 
 def device_events(device: Device, limit: int = 200):

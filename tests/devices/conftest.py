@@ -136,13 +136,28 @@ def redis_app(app, redis_url):
     Redis.from_url(redis_url).flushdb()
 
 
-def run_worker(app, database_url, redis_url, tmp_path):
+def _job_env(app, database_url, redis_url, tmp_path) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "test", "FLASK_APP": "app", "DEVICE_PLATFORM_URL": app.config["DEVICE_PLATFORM_URL"],
+            "ENGINE_RETRY_BASE_SECONDS": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+def run_worker(app, database_url, redis_url, tmp_path, queues=("devices", "default")):
     """A real RQ worker process (burst): it runs what is queued on Redis and stops."""
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "INSTANCE_PATH": str(tmp_path),
-           "SECRET_KEY": "test", "FLASK_APP": "app", "DEVICE_PLATFORM_URL": app.config["DEVICE_PLATFORM_URL"],
-           "ENGINE_RETRY_BASE_SECONDS": "0", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run([sys.executable, "-m", "flask", "worker", "--burst", "-q", "devices", "-q", "default"],
-                            env=env, capture_output=True, text=True, timeout=180)
+    options = [arg for queue in queues for arg in ("-q", queue)]
+    result = subprocess.run([sys.executable, "-m", "flask", "worker", "--burst", *options],
+                            env=_job_env(app, database_url, redis_url, tmp_path), capture_output=True, text=True,
+                            timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     db.session.expire_all()
+    return result
+
+
+def run_scheduler_once(app, database_url, redis_url, tmp_path):
+    """The real scheduler process (`flask scheduler --once`): every periodic job is queued on
+    its own queue, as in production, for a worker to run."""
+    result = subprocess.run([sys.executable, "-m", "flask", "scheduler", "--once"],
+                            env=_job_env(app, database_url, redis_url, tmp_path), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
     return result

@@ -1,6 +1,7 @@
 """Events from the device platform, pushed (signed) and polled (by cursor): stored once per
-event id; forged, replayed, malformed and unknown-device pushes refused with nothing
-changed; heartbeats, faults and offline detection; the platform down and back."""
+event id; forged, replayed and malformed pushes refused with nothing changed; events of
+unknown devices kept apart while the rest of their push is stored; heartbeats, faults and
+offline detection; the platform down and back."""
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -10,10 +11,11 @@ from rq import Queue
 from app.extensions import db
 from app.integrations.signing import sign_headers
 from app.models import (AuditEvent, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod, IntegrationNonce,
-                        ProcessInstance, RepairCase)
+                        ProcessInstance, RepairCase, UnknownDeviceEvent)
 from app.services import device_events
 from tests.devices.conftest import (PUSH_PATH, control, device, platform_state, post_signed, repair_of,
                                     run_worker)
+from tests.html_tables import table_rows
 
 
 def event(event_id, serial="SN-ELV-1", kind="heartbeat", at=None, **data):
@@ -84,6 +86,37 @@ def test_forged_replayed_and_tampered_pushes_are_refused(app, client, world):
     assert stored_ids() == ["EV-1"]
 
 
+def test_bad_pushes_sent_by_the_platform_over_http_are_refused_and_the_good_ones_stored_once(app, registered,
+                                                                                            platform):
+    """The sandbox platform sends forged, unsigned, stale, malformed, replayed and tampered
+    pushes over HTTP to Wuye served on a real port: each is refused and stores nothing (not
+    even its nonce); the real pushes of the same events then go through, stored once."""
+    control(platform, "heartbeat")  # three events queued at the platform
+    for kind, field in (("forged", "bad_signature"), ("unsigned", "missing"), ("stale", "expired")):
+        answer = control(platform, "drill", kind=kind)
+        assert answer["status"] == 401 and answer["answer"]["fields"] == {"signature": field}, (kind, answer)
+    for raw, field in (("{not json", "body"), (json.dumps({"events": [event("EV-X", kind="explode")]}), "events[0].type"),
+                       (json.dumps({"events": [event("EV-Y", serial="")]}), "events[0].device_serial")):
+        answer = control(platform, "drill", kind="malformed", raw=raw)
+        assert answer["status"] == 422 and field in answer["answer"]["fields"], (raw, answer)
+    assert stored_ids() == [] and db.session.scalar(db.select(db.func.count(IntegrationNonce.id))) == 0
+
+    assert control(platform, "flush") == {"sent": 3, "pending": 0}
+    assert len(stored_ids()) == 3
+    replayed = control(platform, "drill", kind="replayed")  # the acknowledged push again, byte for byte
+    assert replayed["status"] == 401 and replayed["answer"]["fields"] == {"signature": "replayed"}
+    control(platform, "emit", serial="SN-ACC-1", type="forced_open")
+    tampered = control(platform, "drill", kind="tampered")  # that push's signature over the new event
+    assert tampered["status"] == 401 and tampered["answer"]["fields"] == {"signature": "bad_signature"}
+    assert len(stored_ids()) == 3
+
+    assert control(platform, "flush") == {"sent": 1, "pending": 0}
+    control(platform, "resend")
+    control(platform, "flush")
+    assert len(stored_ids()) == 4 and platform_state(platform)["refused"] == []
+    assert db.session.scalar(db.select(DeviceEvent.kind).where(DeviceEvent.kind == "forced_open")) == "forced_open"
+
+
 def test_malformed_pushes_are_refused_at_the_field_and_change_nothing(app, client, world):
     naive = datetime.now().replace(microsecond=0).isoformat()
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
@@ -113,13 +146,53 @@ def test_malformed_pushes_are_refused_at_the_field_and_change_nothing(app, clien
     assert good.status_code == 200 and stored_ids() == ["EV-1"]
 
 
-def test_an_event_for_an_unknown_device_refuses_the_push(app, client, world):
-    response, _ = post_signed(client, app, {"events": [event("EV-1"), event("EV-2", serial="SN-NOBODY")]})
-    assert response.status_code == 422
-    answer = response.get_json()
-    assert answer["error"] == "unknown_device" and "SN-NOBODY" in answer["message"]
-    assert stored_ids() == []  # not even the known device's event
-    assert device("SN-ELV-1").last_seen_at is None
+def unknown_ids():
+    return sorted(db.session.scalars(db.select(UnknownDeviceEvent.event_id)))
+
+
+def test_an_event_for_an_unknown_device_is_kept_apart_and_the_rest_stored(app, client, world, login_as):
+    """An unknown serial no longer refuses the whole push (which the platform then dropped,
+    losing the known devices' events too): the known events are stored, the unknown ones
+    kept for the housing center, and the answer counts both."""
+    response, _ = post_signed(client, app, {"events": [event("EV-1"), event("EV-2", serial="SN-NOBODY"),
+                                                       event("EV-3", serial="SN-NOBODY", kind="door_open")]})
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "accepted": 1, "duplicates": 0, "unknown": 2}
+    assert stored_ids() == ["EV-1"] and device("SN-ELV-1").last_seen_at is not None
+    assert unknown_ids() == ["EV-2", "EV-3"]
+    again, _ = post_signed(client, app, {"events": [event("EV-2", serial="SN-NOBODY")]})  # the platform's resend
+    assert again.get_json()["unknown"] == 1 and unknown_ids() == ["EV-2", "EV-3"]  # kept once
+
+    page = login_as("housing_center").get("/devices/").get_data(as_text=True)
+    assert table_rows(page, "unknown-devices")[1][:2] == ["SN-NOBODY", "2"]
+    for role, org in (("enterprise", world["enterprise"]), ("device_supplier", world["supplier"]),
+                      ("street_office", world["street"])):
+        assert 'data-testid="unknown-devices"' not in login_as(role, org=org).get("/devices/").get_data(as_text=True)
+
+    # The supplier registers the device: its earlier events join its record, the list empties.
+    supplier = login_as("device_supplier", org=world["supplier"])
+    assert supplier.post("/devices/new", data={"community_id": world["community"].id, "kind": "access",
+                                               "serial": "SN-NOBODY", "installed_on": "2026-03-01"}).status_code == 302
+    assert stored_ids() == ["EV-1", "EV-2", "EV-3"] and unknown_ids() == []
+    assert device("SN-NOBODY").last_seen_at is not None and device("SN-NOBODY").status == "offline"
+    assert "没有未登记设备的事件" in login_as("housing_center").get("/devices/").get_data(as_text=True)
+
+
+def test_nothing_is_lost_through_the_sandbox_when_one_device_is_unknown(app, registered, platform):
+    """End to end: the platform pushes a batch mixing known devices and one it knows but we
+    do not; the push is acknowledged (nothing refused, nothing left pending) and every event
+    it sent is here, in the registry's history or among the unknown-device events."""
+    control(platform, "devices", devices=[{"serial": "SN-STRANGER", "kind": "video"}])
+    control(platform, "heartbeat")
+    control(platform, "fault", serial="SN-ELV-1", type="elevator_fault")
+    control(platform, "emit", serial="SN-STRANGER", type="camera_offline")
+    assert control(platform, "flush") == {"sent": 6, "pending": 0}
+    state = platform_state(platform)
+    assert state["refused"] == [] and state["pushed"] == 6
+    assert len(stored_ids()) == 4 and len(unknown_ids()) == 2
+    assert device("SN-ELV-1").status == "fault" and repair_of("SN-ELV-1") is not None
+    assert device_events.poll_events() == {"accepted": 0, "duplicates": 4, "unknown": 2}  # polling agrees
+    assert len(stored_ids()) + len(unknown_ids()) == state["events"] == 6
 
 
 def test_polling_skips_unknown_devices_and_records_them(app, registered, platform):
@@ -129,6 +202,7 @@ def test_polling_skips_unknown_devices_and_records_them(app, registered, platfor
     assert result == {"accepted": 3, "duplicates": 0, "unknown": 1}
     audit = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "device.unknown_events"))
     assert audit.after["serials"] == ["SN-STRANGER"]
+    assert db.session.scalar(db.select(UnknownDeviceEvent.serial)) == "SN-STRANGER"
 
 
 def test_polling_the_device_list_moves_last_seen_forward_only(app, registered, platform):

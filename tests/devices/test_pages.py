@@ -6,10 +6,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import Device, DeviceDailySummary, DeviceEvent, DeviceStatusPeriod
+from app.models import Device, DeviceDailySummary, DeviceEvent, DeviceStatusPeriod, UnknownDeviceEvent
 from app.services import device_events
 from app.services.devices import SHANGHAI
-from tests.devices.conftest import post_signed
+from tests.devices.conftest import control, post_signed, run_scheduler_once, run_worker
 
 
 def test_board_and_device_pages_show_only_what_each_role_may_see(app, world, client, login_as):
@@ -113,3 +113,46 @@ def test_daily_summary_availability_faults_attendance_and_retention(app, world, 
     assert device_events.purge_old_events() == 6
     assert db.session.scalar(db.select(db.func.count(DeviceEvent.id))) == 0
     assert db.session.get(DeviceDailySummary, row.id).availability == Decimal("50.00")  # the summary stays
+
+
+def test_the_daily_job_runs_on_a_real_worker_summaries_and_retention(redis_app, registered, platform, database_url,
+                                                                     redis_url, tmp_path):
+    """workers.devices.daily, queued by the real scheduler on the devices queue and run by a
+    real RQ worker process: today's summary of each community with devices, and the raw
+    events past retention (also an unknown device's) deleted while today's stay."""
+    now_ = datetime.now(timezone.utc)
+    old = (now_ - timedelta(days=200)).isoformat()
+    control(platform, "devices", devices=[{"serial": "SN-STRANGER", "kind": "video"}])
+    control(platform, "heartbeat", serials=["SN-ELV-1", "SN-STRANGER"], occurred_at=old)
+    control(platform, "heartbeat")
+    control(platform, "emit", serial="SN-ACC-1", type="staff_checkin", data={"staff_id": "S-1"})
+    control(platform, "emit", serial="SN-ACC-1", type="staff_checkin", data={"staff_id": "S-2"})
+    control(platform, "emit", serial="SN-ACC-1", type="staff_checkin", data={"staff_id": "S-1"})
+    assert control(platform, "flush") == {"sent": 9, "pending": 0}
+    assert db.session.scalar(db.select(db.func.count(DeviceEvent.id))) == 7
+    assert db.session.scalar(db.select(db.func.count(UnknownDeviceEvent.id))) == 2
+    start, end = (datetime.combine(now_.astimezone(SHANGHAI).date(), time.min, SHANGHAI) + timedelta(days=n)
+                  for n in (0, 1))
+
+    def today_events(community):  # an independent count of what the summary must say
+        return db.session.scalar(db.select(db.func.count(DeviceEvent.id)).where(
+            DeviceEvent.community_id == community.id, DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end))
+    expected = {registered["community"].id: today_events(registered["community"]),
+                registered["far"].id: today_events(registered["far"])}
+    assert expected == {registered["community"].id: 5, registered["far"].id: 1}
+
+    run_scheduler_once(redis_app, database_url, redis_url, tmp_path)
+    run_worker(redis_app, database_url, redis_url, tmp_path, queues=("devices",))
+
+    today = now_.astimezone(SHANGHAI).date()
+    rows = {r.community_id: r for r in db.session.scalars(db.select(DeviceDailySummary).where(
+        DeviceDailySummary.day == today))}
+    assert {k: r.events for k, r in rows.items()} == expected
+    ours = rows[registered["community"].id]
+    assert (ours.devices, ours.staff_checkins, ours.staff_present, ours.faults) == (2, 3, 2, 0)
+    assert ours.availability is not None and Decimal("0") < ours.availability < Decimal("100")
+    assert db.session.scalar(db.select(db.func.count(DeviceDailySummary.id)).where(
+        DeviceDailySummary.day == today - timedelta(days=1))) == 2  # yesterday's too
+    assert db.session.scalar(db.select(db.func.count(DeviceEvent.id))) == 6  # the 200-day-old heartbeat is gone
+    assert db.session.scalar(db.select(db.func.min(DeviceEvent.occurred_at))) >= start
+    assert db.session.scalar(db.select(db.func.count(UnknownDeviceEvent.id))) == 1

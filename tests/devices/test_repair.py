@@ -1,25 +1,30 @@
 """The device_repair process: a fault reported by the platform opens a repair task for the
 device's supplier and informs the enterprise; the supplier records the repair; the case
-closes when the device reports healthy; past 24 hours the timer job escalates it to the
-housing center and records the delay against the supplier and the enterprise. Another
+closes when the device reports healthy; past 24 hours the timer job (queued by the real
+scheduler, run by a real RQ worker) escalates it to the housing center and records the delay against the supplier and the enterprise. Another
 supplier can neither see nor record the repair."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from redis import Redis
+from rq import Queue
 
 from app.engine import runtime
 from app.extensions import db
-from app.models import CreditRecord, HumanTask, Notification, ProcessInstance, RepairCase, SupplierRecord
-from tests.devices.conftest import control, device, open_task, platform_state, repair_of
+from app.models import (CreditRecord, DeviceStatusPeriod, HumanTask, Notification, ProcessInstance, RepairCase,
+                        SupplierRecord)
+from tests.devices.conftest import (control, device, open_task, platform_state, repair_of, run_scheduler_once,
+                                    run_worker)
 
 
 def act(client, task, **data):
     return client.post(f"/tasks/{task.id}", data={"action": "complete", **data}, follow_redirects=True)
 
 
-def fault(platform, serial="SN-ELV-1", kind="elevator_fault"):
-    control(platform, "heartbeat")
-    control(platform, "fault", serial=serial, type=kind, data={"code": "E21"})
+def fault(platform, serial="SN-ELV-1", kind="elevator_fault", at=None):
+    when = {"occurred_at": at.isoformat()} if at else {}
+    control(platform, "heartbeat", **when)
+    control(platform, "fault", serial=serial, type=kind, data={"code": "E21"}, **when)
     control(platform, "flush")
     case = repair_of(serial)
     assert case is not None and case.instance_id is not None
@@ -80,16 +85,41 @@ def test_device_already_healthy_when_the_repair_is_recorded(app, registered, pla
     assert case.status == "closed" and db.session.get(ProcessInstance, case.instance_id).status == "completed"
 
 
-def test_not_repaired_within_24_hours_escalates_and_records_the_delay(app, registered, platform, login_as, clock):
+def test_not_repaired_within_24_hours_escalates_and_records_the_delay(app, registered, platform, login_as, clock,
+                                                                     redis_url, database_url, tmp_path):
+    """The fault came in 24 h 10 min ago (the engine's clock is set back while it is reported,
+    so the case and its timer start then). A minute before the deadline the timer job finds
+    nothing due; now, the real scheduler queues the timer job on its queue and a real RQ
+    worker process, on its own clock, escalates the case."""
     w = registered
-    case = fault(platform)
+    reported = datetime.now(timezone.utc) - timedelta(hours=24, minutes=10)
+    installed = reported - timedelta(days=1)  # registered before the fault, not just now
+    for d in w["devices"].values():
+        d.created_at = d.status_since = installed
+    db.session.execute(db.update(DeviceStatusPeriod).values(started_at=installed))
+    db.session.commit()
+    clock(reported)
+    case = fault(platform, at=reported)
+    assert case.deadline_at == reported + timedelta(hours=24)
     clock(case.fault_at + timedelta(hours=23, minutes=59))
     assert runtime.advance_due_timers() == 0
     assert db.session.get(RepairCase, case.id).escalated_at is None
+    clock(None)
 
-    clock(case.fault_at + timedelta(hours=24, minutes=1))
-    from workers.engine import tick
-    assert tick()["timers"] == 1
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    app.config["REDIS_URL"] = redis_url
+    try:
+        run_scheduler_once(app, database_url, redis_url, tmp_path)
+        assert Queue("timers", connection=connection).count == 1  # workers.engine.tick
+        db.session.expire_all()
+        assert db.session.get(RepairCase, case.id).escalated_at is None  # only queued so far
+        run_worker(app, database_url, redis_url, tmp_path, queues=("timers",))
+        assert Queue("timers", connection=connection).count == 0
+        assert Queue("devices", connection=connection).count == 2  # poll and daily: not this worker's queue
+    finally:
+        app.config["REDIS_URL"] = None
+        connection.flushdb()
     case = db.session.get(RepairCase, case.id)
     assert case.overdue and case.escalated_at is not None
     escalation = open_task(case, "esc_overdue")
@@ -105,9 +135,7 @@ def test_not_repaired_within_24_hours_escalates_and_records_the_delay(app, regis
     act(center, escalation, note="约谈供应商，限当日修复。")
     supplier = login_as("device_supplier", org=w["supplier"])
     act(supplier, open_task(case, "repair"), repair_note="配件到货后更换。")
-    clock(case.fault_at + timedelta(hours=25, minutes=5))
-    control(platform, "recover", serial="SN-ELV-1",
-            occurred_at=(case.fault_at + timedelta(hours=25)).isoformat())
+    control(platform, "recover", serial="SN-ELV-1")
     assert control(platform, "flush")["sent"] == 1 and platform_state(platform)["refused"] == []
     case = db.session.get(RepairCase, case.id)
     assert case.status == "closed" and case.overdue

@@ -1,14 +1,19 @@
 """The annual supervision report: generated as a long job (in-process, and by a real RQ
-worker), its progress shown on the page, its PDF's Chinese text and figures checked."""
+worker), its progress shown on the page, its PDF's Chinese text and figures checked:
+collection rates, disbursements, balances, ratings and grades, year-end cuts, complaints
+and the smart devices."""
 import subprocess
+from collections import Counter
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from redis import Redis
 
 from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
-from app.models import AuditEvent, LongJob
+from app.models import (AuditEvent, BankInstruction, Community, Device, DeviceDailySummary, Dispute, Enterprise, LongJob,
+                        RepairCase)
 from app.services import attachments, escrow
 from tests.dashboards.scene import bank_url, processes, scene, setup  # noqa: F401 (fixtures)
 from tests.engine.test_external_worker import run_worker
@@ -22,8 +27,68 @@ def pdf_text(job: LongJob) -> str:
     return "".join(text.split())
 
 
+def pdf_rows(job: LongJob) -> list[list[str]]:
+    """The PDF's lines as laid out (a table row stays on one line), split into words."""
+    path = attachments.path_of(job.attachment)
+    text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in text.splitlines() if line.strip()]
+
+
 def this_year() -> int:
     return now().astimezone(SHANGHAI).year
+
+
+def check_ratings_cuts_complaints_and_devices(text: str, rows: list[list[str]]) -> None:
+    """The report's ratings, year-end cuts, complaints and devices, each against a query of
+    the test's own."""
+    year = this_year()
+    stars = Counter(db.session.scalars(db.select(Enterprise.star_rating)))
+    assert stars == {4: 1, 2: 1}
+    assert "".join(f"{n}星{stars.get(n, 0)}" for n in (5, 4, 3, 2, 1, 0)) + f"未评级{stars.get(None, 0)}" in text
+    grades = Counter(db.session.scalars(db.select(Community.grade)))
+    assert "".join(f"{g}级{grades.get(g, 0)}" for g in "ABCD") + f"未定级{grades.get(None, 0)}" in text
+
+    executed = db.session.scalars(db.select(BankInstruction).where(BankInstruction.status == "success")).all()
+    released = sum((i.amount for i in executed if i.kind == "year_end_release"), Decimal("0"))
+    cut = sum((i.amount for i in executed if i.kind.startswith("cut_")), Decimal("0"))
+    assert (released, cut) == (Decimal("46250.00"), Decimal("3750.00"))  # score 92.50 on 50 000.00
+    assert f"年终拨付（元）{released:,.2f}考评扣减（元）{cut:,.2f}" in text
+
+    received = [d for d in db.session.scalars(db.select(Dispute)) if d.received_at.astimezone(SHANGHAI).year == year]
+    assert f"本年受理投诉{len(received)}件" in text
+    months = Counter(d.received_at.astimezone(SHANGHAI).month for d in received)
+    assert "".join(f"{m}月{months.get(m, 0)}" for m in range(1, 13)) in text
+    for category, n in Counter(d.category for d in received).items():
+        assert f"{category}{n}" in text, category
+
+    cases = [c for c in db.session.scalars(db.select(RepairCase)) if c.fault_at.astimezone(SHANGHAI).year == year]
+    late = sum(1 for c in cases if c.overdue)
+    on_time = sum(1 for c in cases if c.status == "closed" and not c.overdue)
+    assert (len(cases), on_time, late) == (3, 1, 1)
+    devices = db.session.scalar(db.select(db.func.count(Device.id)).where(Device.status != "retired"))
+    assert (f"全市登记智能设备{devices}台" in text and f"本年设备故障{len(cases)}起，24小时内修复{on_time}起，"
+            f"超过24小时{late}起，维修中{len(cases) - on_time - late}起，按时修复率50.0%" in text)
+    for community in (scene_community("世纪华庭"), scene_community("峒河湾")):
+        days = [r.availability for r in db.session.scalars(db.select(DeviceDailySummary).where(
+            DeviceDailySummary.community_id == community.id)) if r.availability is not None and r.day.year == year]
+        average = (sum(days, Decimal("0")) / len(days)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        own = [c for c in cases if c.community_id == community.id]
+        row = [community.name, str(len(community_devices(community))), f"{average}%", str(len(own)),
+               str(sum(1 for c in own if c.status == "closed" and not c.overdue)), str(sum(1 for c in own if c.overdue)),
+               str(sum(1 for c in own if c.status != "closed" and not c.overdue))]
+        assert row in rows, row
+    # By supplier: devices, faults, on time, late, open, on-time rate.
+    assert ["湘西智联科技有限公司", "2", "2", "1", "1", "0", "50.0%"] in rows
+    assert ["长沙安防设备有限公司", "1", "1", "0", "0", "1", "—"] in rows
+
+
+def scene_community(name) -> Community:
+    return db.session.scalar(db.select(Community).where(Community.name == name))
+
+
+def community_devices(community) -> list[Device]:
+    return db.session.scalars(db.select(Device).where(Device.community_id == community.id,
+                                                      Device.status != "retired")).all()
 
 
 def test_the_center_generates_the_annual_report_and_reads_its_figures(scene, login_as):
@@ -43,11 +108,12 @@ def test_the_center_generates_the_annual_report_and_reads_its_figures(scene, log
     year, quarter = escrow.current_quarter()
     if year == this_year():
         assert "130,000.00" in text  # the quarter's disbursement
-    assert "70,000.00" in text  # the balance of both accounts
     pdf = center.get(f"/jobs/{job.id}/result")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "annual-report.pdf").write_bytes(pdf.data)  # for a person to look at
+    assert "20,000.00" in text  # the balance of both accounts (世纪华庭's settled at year end)
+    check_ratings_cuts_complaints_and_devices(text, pdf_rows(job))
     listed = center.get("/reports").get_data(as_text=True)
     assert job.title in listed
     assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "long_job.started")) is not None

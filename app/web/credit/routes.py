@@ -2,6 +2,7 @@
 policy support it is eligible for; the center's staff see every file, an enterprise its own."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.engine.calendar import SHANGHAI, now
@@ -10,10 +11,19 @@ from app.models import Enterprise
 from app.permissions import roles_required
 from app.services import credit_file
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from app.web.inspections.routes import field_errors
 from forms.credit import CreditRecordForm
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
+
+COLUMNS = [
+    (_l("物业企业"), lambda r: r[0].name),
+    (_l("统一社会信用代码"), lambda r: r[0].uscc),
+    (_l("有效良好记录"), lambda r: r[1]["good"]),
+    (_l("有效不良记录"), lambda r: r[1]["bad"]),
+    (_l("有效分值"), lambda r: r[1]["points"]),
+]
 
 
 @bp.route("/")
@@ -22,7 +32,10 @@ def index():
     if current_user.enterprise_id and not current_user.has_role("housing_center", "housing_bureau", "admin"):
         return redirect(url_for("credit.show", enterprise_id=current_user.enterprise_id))
     enterprises = db.session.scalars(db.select(Enterprise).order_by(Enterprise.name)).all()
-    return render_template("credit/index.html", rows=[(e, credit_file.summary(e)) for e in enterprises])
+    rows = [(e, credit_file.summary(e)) for e in enterprises]
+    if wants_xlsx():
+        return xlsx_response("credit-files", _("诚信档案"), COLUMNS, rows)
+    return render_template("credit/index.html", rows=rows)
 
 
 def _render(enterprise, form, status=200):

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Bank, BuildPlan, Community, DeviceSupplier
 from app.permissions import reads_all, roles_required, scoped
-from app.services import device_plans, devices
+from app.services import device_events, device_plans, devices
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
 from forms.devices import (AdvanceForm, BuildPlanForm, DeviceForm, PlanDecisionForm, RepaymentForm,
@@ -19,6 +19,7 @@ from forms.devices import (AdvanceForm, BuildPlanForm, DeviceForm, PlanDecisionF
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 READERS = ("housing_center", "housing_bureau", "admin", "street_office", "enterprise", "device_supplier", "bank")
+SUPERVISORS = ("housing_center", "housing_bureau", "admin")
 PLAN_READERS = ("housing_center", "housing_bureau", "admin", "enterprise", "device_supplier", "bank")
 
 
@@ -32,6 +33,28 @@ REPAIR_COLUMNS = [
     (_l("超期"), lambda r: _("是") if r.overdue else ""),
     (_l("供应商"), lambda r: r.supplier.name),
     (_l("状态"), lambda r: devices.REPAIR_STATUSES.get(r.status, r.status)),
+]
+DEVICE_COLUMNS = [
+    (_l("设备序列号"), lambda d: d.serial),
+    (_l("类型"), lambda d: devices.KINDS.get(d.kind, d.kind)),
+    (_l("小区"), lambda d: d.community.name),
+    (_l("位置"), lambda d: d.location),
+    (_l("供应商"), lambda d: d.supplier.name),
+    (_l("型号"), lambda d: d.model),
+    (_l("安装日期"), lambda d: d.installed_on),
+    (_l("维保期至"), lambda d: d.warranty_until),
+    (_l("产权人"), lambda d: d.owner_bank.name if d.owner == "bank" and d.owner_bank else
+     devices.OWNERS.get(d.owner, d.owner)),
+    (_l("状态"), lambda d: devices.STATUSES.get(d.status, d.status)),
+    (_l("最近上报"), lambda d: d.last_seen_at),
+]
+RECORD_COLUMNS = [
+    (_l("记录时间"), lambda r: r.recorded_at),
+    (_l("供应商"), lambda r: r.supplier.name),
+    (_l("事项"), lambda r: r.title),
+    (_l("说明"), lambda r: r.detail),
+    (_l("分值"), lambda r: r.points),
+    (_l("有效期至"), lambda r: r.valid_until),
 ]
 PLAN_COLUMNS = [
     (_l("方案"), lambda p: p.title),
@@ -60,8 +83,11 @@ def _field_errors(form, error: ValidationFailed) -> None:
 @bp.route("/")
 @roles_required(*READERS)
 def index():
+    if wants_xlsx():  # the page lists communities; its export is the registry of their devices
+        return xlsx_response("devices", _("设备台账"), DEVICE_COLUMNS, devices.registry(current_user))
     communities = devices.board_communities(current_user)
-    return render_template("devices/index.html", communities=communities,
+    unknown = device_events.unknown_serials() if current_user.has_role(*SUPERVISORS) else None
+    return render_template("devices/index.html", communities=communities, unknown=unknown,
                            overview=devices.overview(current_user, communities), **_labels())
 
 
@@ -96,7 +122,10 @@ def repairs():
 @roles_required("housing_center", "housing_bureau", "admin", "device_supplier")
 def records():
     supplier_id = current_user.device_supplier_id if not reads_all(current_user) else None
-    return render_template("devices/records.html", rows=devices.supplier_records(supplier_id))
+    rows = devices.supplier_records(supplier_id)
+    if wants_xlsx():
+        return xlsx_response("supplier-records", _("供应商记录"), RECORD_COLUMNS, rows)
+    return render_template("devices/records.html", rows=rows)
 
 
 @bp.route("/new", methods=["GET", "POST"])

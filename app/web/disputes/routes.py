@@ -124,10 +124,22 @@ def add_session(dispute_id):
     return _render_case(dispute, form), 422
 
 
+STAT_FIGURES = [("total", _l("案件总数")), ("open", _l("办理中")), ("avg_days", _l("平均办结天数")),
+                ("avg_satisfaction", _l("平均满意度")), ("satisfied_rate", _l("满意率（%）"))]
+STAT_GROUPS = [("by_category", _l("按类别")), ("by_month", _l("按月份")), ("by_community", _l("按小区")),
+               ("by_enterprise", _l("按物业企业")), ("by_outcome", _l("按处理结果"))]
+STAT_COLUMNS = [(_l("统计口径"), lambda r: r[0]), (_l("项目"), lambda r: r[1]), (_l("数值"), lambda r: r[2])]
+
+
 @bp.route("/stats")
 @roles_required("housing_center", "housing_bureau", "justice_bureau", "admin", "street_office")
 def stats():
-    return render_template("disputes/stats.html", s=disputes.statistics(current_user))
+    s = disputes.statistics(current_user)
+    if wants_xlsx():  # the figures on the page, one per row
+        rows = [(_("概况"), str(label), s[key]) for key, label in STAT_FIGURES] + [
+            (str(title), label, n) for key, title in STAT_GROUPS for label, n in s[key]]
+        return xlsx_response("dispute-stats", _("纠纷统计"), STAT_COLUMNS, rows)
+    return render_template("disputes/stats.html", s=s, groups=STAT_GROUPS)
 
 
 @bp.route("/mediators", methods=["GET", "POST"])

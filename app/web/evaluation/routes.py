@@ -6,6 +6,7 @@ import io
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -16,12 +17,22 @@ from app.permissions import public, reads_all, roles_required
 from app.roles import DEPARTMENT_ROLES, role_name
 from app.services import evaluation, public_cache, scoring
 from app.services.errors import ServiceError, ValidationFailed
+from app.web.exports import wants_xlsx, xlsx_response
 from forms.evaluation import ImportForm, ItemForm, ObjectionRaiseForm, OpenYearForm, StandardForm
 
 bp = Blueprint("evaluation", __name__)
 
 MANAGERS = ("housing_center", "admin")
 READERS = (*DEPARTMENT_ROLES, "admin", "street_office", "enterprise")
+COLUMNS = [
+    (_l("年度"), lambda ev: ev.year),
+    (_l("物业企业"), lambda ev: ev.enterprise.name),
+    (_l("小区"), lambda ev: ev.community.name),
+    (_l("状态"), lambda ev: evaluation.STATUSES.get(ev.status, ev.status)),
+    (_l("得分"), lambda ev: ev.total),
+    (_l("星级"), lambda ev: ev.star_rating),
+    (_l("小区等级"), lambda ev: ev.grade),
+]
 
 
 def _field_errors(form, error: ValidationFailed) -> None:
@@ -38,7 +49,10 @@ def _this_year() -> int:
 @roles_required(*READERS)
 def index():
     year = request.args.get("year", type=int) or _this_year()
-    return render_template("evaluation/index.html", year=year, evaluations=evaluation.listing(current_user, year),
+    evaluations = evaluation.listing(current_user, year)
+    if wants_xlsx():
+        return xlsx_response("evaluations", _("%(year)d 年度考评", year=year), COLUMNS, evaluations)
+    return render_template("evaluation/index.html", year=year, evaluations=evaluations,
                            standards=scoring.standards(), standard_form=StandardForm(formdata=None),
                            open_form=OpenYearForm(formdata=None, data={"year": year}),
                            statuses=evaluation.STATUSES, may_manage=current_user.has_role(*MANAGERS))

@@ -21,6 +21,17 @@ READERS = ("housing_center", "housing_bureau", "admin", "street_office", "enterp
 RECOMMENDATION_READERS = (*DEPARTMENT_ROLES, "admin", "street_office")
 
 
+RECOMMENDATION_COLUMNS = [
+    (_l("排名"), lambda r: r[0]),
+    (_l("企业"), lambda r: r[1].enterprise.name),
+    (_l("星级"), lambda r: r[2].stars if r[2] else None),
+    (_l("诚信档案分值"), lambda r: r[2].credit_points if r[2] else None),
+    (_l("良好记录"), lambda r: r[2].good_records if r[2] else None),
+    (_l("不良记录"), lambda r: r[2].bad_records if r[2] else None),
+    (_l("不予推荐的原因"), lambda r: "；".join(r[1].reason_texts()) if r[0] is None else ""),
+]
+
+
 def _labels():
     return {"statuses": service.STATUSES, "causes": service.CAUSES, "scope": service.BASIC_SCOPE,
             "items": service.HANDOVER_ITEMS, "candidate_statuses": service.CANDIDATE_STATUSES}
@@ -92,6 +103,10 @@ def show(takeover_id):
 @roles_required(*RECOMMENDATION_READERS)
 def recommendations():
     recommended, excluded = service.recommendations()
+    if wants_xlsx():  # the ranked list, then the enterprises not recommended with their reasons
+        rows = [(rank, e, ev) for rank, (e, ev) in enumerate(recommended, start=1)] + [(None, e, None)
+                                                                                     for e in excluded]
+        return xlsx_response("recommendations", _("承接新业务推荐名录"), RECOMMENDATION_COLUMNS, rows)
     return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded)
 
 
