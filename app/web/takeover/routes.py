@@ -92,7 +92,9 @@ def show(takeover_id):
 @roles_required(*RECOMMENDATION_READERS)
 def recommendations():
     recommended, excluded = service.recommendations()
-    return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded)
+    return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded,
+                           any_rated=any(ev.stars is not None for _e, ev in recommended),
+                           rated_year=service.rated_year())
 
 
 @bp.route("/heads", methods=["GET", "POST"])
