@@ -753,6 +753,15 @@ def start_escalation(contract_id: int):
 
 # ---------------------------------------------------------------- renewal
 
+def of_enterprise(user, enterprise_id: int) -> list[Contract]:
+    """The enterprise's contracts the user may see, by community: each community's filed
+    contract and any open case (contracts a newer one replaced are left out)."""
+    query = (db.select(Contract).join(Community, Contract.community_id == Community.id)
+             .where(Contract.enterprise_id == enterprise_id, Contract.status != "superseded")
+             .order_by(Community.name, Contract.id.desc()))
+    return db.session.scalars(visible(user, query)).all()
+
+
 def expiring(user=None, within: int = EXPIRY_WINDOW_DAYS) -> list[Contract]:
     """Filed contracts that end within `within` days (soonest first)."""
     start = today()
