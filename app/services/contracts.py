@@ -13,9 +13,10 @@ enterprise answers each opinion of that round (accept, and upload the revised co
 argue) by a deadline; the reviewer of the next round marks each answered opinion resolved,
 and an unresolved one is carried into the new round. Every round is kept.
 
-A missed deadline brings a correction order (PDF) with a new deadline; a refusal or a miss
-after the order sends a risk notice to the community's owners and escalates the enterprise
-to the high-risk list (app/services/high_risk.py), as a filing refusal does.
+A missed deadline or a refusal brings a correction order (PDF) with a new deadline; a
+refusal or a miss after the order sends a risk notice to the community's owners and
+escalates the enterprise to the high-risk list (app/services/high_risk.py), as a filing
+refusal does. docs/contracts.md says why (policy 三(七): 责令改正 comes before 拒不整改).
 """
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
