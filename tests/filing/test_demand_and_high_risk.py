@@ -26,7 +26,7 @@ def clock():
     calendar.set_clock(None)
 
 
-def testid_text(html: str, testid: str) -> str:
+def shown_text(html: str, testid: str) -> str:
     """The text of the element marked data-testid (no nested tags)."""
     found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html)
     return found.group(1).strip() if found else ""
@@ -135,7 +135,7 @@ def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, en
     committees = {c.id: login_as("owners_committee", org=factory.committee(c)) for c in communities}
     elsewhere = login_as("owners_committee")  # the committee of a community the enterprise does not serve
     before = center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
-    assert testid_text(before, "enterprise-risk-status") == "拟列入高风险"
+    assert shown_text(before, "enterprise-risk-status") == "拟列入高风险"
     assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"}).status_code == 302
 
     db.session.expire_all()
@@ -166,8 +166,8 @@ def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, en
     assert title not in elsewhere.get("/notifications").get_data(as_text=True)
 
     page = center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
-    assert testid_text(page, "enterprise-risk-status") == "高风险管控"
-    assert testid_text(page, "enterprise-supervision-status") == "未纳入"
+    assert shown_text(page, "enterprise-risk-status") == "高风险管控"
+    assert shown_text(page, "enterprise-supervision-status") == "未纳入"
     timeline = page.split('data-testid="credit-file">')[1].split("</ul>")[0].split("<li")[1:]
     assert any(title in entry and "不良" in entry for entry in timeline)  # the credit file's timeline
 

@@ -73,6 +73,16 @@ def test_bad_community_rows_are_refused_at_the_row_and_nothing_is_kept(city, fac
     assert filing.rounds == 0 and filing.details == {} and open_task(filing.instance_id).id == task.id
     assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
 
+    # Both rows filled: a saved draft comes back with them and two more empty rows.
+    draft = {**community_row(0, city["free"], scan=None), **community_row(1, name="武陵新苑", address="武陵东路 6 号",
+                                                                          scan=None), "action": "draft"}
+    assert enterprise.post(f"/tasks/{task.id}", data={k: v for k, v in draft.items() if v is not None}
+                           ).status_code == 302
+    page = enterprise.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f'<option selected value="{city["free"].id}">' in page and 'value="武陵新苑"' in page
+    assert 'name="communities-1-contract_ends" type="date" value="2026-12-31"' in page
+    assert 'name="communities-3-community_id"' in page and 'name="communities-4-community_id"' not in page
+
 
 def test_review_shows_each_community_and_acceptance_links_only_the_free_ones(city, factory, login_as):
     enterprise, filing, task = start(login_as, city)
