@@ -94,6 +94,14 @@ class SubmitForm(_ResponseMixin, _TermsMixin, BaseForm):
     refusal_reason = TextAreaField(_l("拒绝的理由"), validators=[Length(max=2000)],
                                    description=_l("拒绝将被责令改正；责令改正后仍拒绝的，移交高风险企业管控"))
 
+    def bind_task(self, row) -> None:
+        """Say what a refusal leads to in this case (docs/contracts.md): a correction order,
+        or, once the order was given, the risk notice and the high-risk list."""
+        from app.services.contracts import for_instance
+        contract = for_instance(row.instance_id)
+        if contract is not None and contract.correction_order_id:
+            self.refusal_reason.description = _l("已责令改正：再拒绝或逾期未改正的，即书面告知业主企业风险并移交高风险企业管控")
+
     def validate(self, extra_validators=None):
         if self.response.data != "refuse":
             return super().validate(extra_validators)

@@ -4,9 +4,9 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, ValidationError
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, PasswordField, RadioField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 from app.validators import is_valid_id_number, is_valid_uscc
 from forms import BaseForm
@@ -52,8 +52,74 @@ def validate_uscc(form, field):
         raise ValidationError(_l("统一社会信用代码格式或校验位不正确。"))
 
 
+def scan_only(form, field):
+    """A scanned document is a PDF or an image, by name and by content (an office file is
+    refused); checked with the form, before any upload is stored."""
+    from app.services import attachments
+    upload = field.data
+    if upload and getattr(upload, "filename", ""):
+        if message := attachments.problem(upload, attachments.SCAN_KINDS):
+            raise ValidationError(message)
+
+
+SCAN_ACCEPT = {"accept": "application/pdf,image/jpeg,image/png"}
+
 # Documents a filing must carry; a later round may keep the earlier upload.
-REQUIRED_DOCUMENTS = ("licence_scan", "contracts_scan")
+REQUIRED_DOCUMENTS = ("licence_scan",)
+BLANK_COMMUNITY_ROWS = 2  # empty rows offered below the ones filled in
+COMMUNITY_ROW_FIELDS = ("community_id", "name", "address", "contract_starts", "contract_ends", "contract_scan")
+
+
+def is_blank_row(row: dict) -> bool:
+    """A community row with nothing in it (form data or stored data alike) is ignored."""
+    return not (row.get("community_id") or (row.get("name") or "").strip() or (row.get("address") or "").strip()
+                or row.get("contract_starts") or row.get("contract_ends") or row.get("contract_scan"))
+
+
+def row_key(row: dict):
+    """What identifies a community across rounds: its record, or the name of one not yet known."""
+    return ("id", int(row["community_id"])) if row.get("community_id") else ("name", (row.get("name") or "").strip())
+
+
+class FilingCommunityForm(Form):
+    """A community the enterprise serves, with its contract: one the system knows (picked
+    from the list), or the name and address of one it does not know yet."""
+
+    community_id = SelectField(_l("小区"), coerce=int, default=0, validate_choice=False,
+                               description=_l("从本市已登记的小区中选择"))
+    name = StringField(_l("小区名称"), validators=[Length(max=200)], description=_l("列表中没有的小区填写名称和地址"))
+    address = StringField(_l("小区地址"), validators=[Length(max=300)])
+    contract_starts = DateField(_l("合同起始日期"), validators=[Optional()])
+    contract_ends = DateField(_l("合同终止日期"), validators=[Optional()])
+    contract_scan = FileField(_l("物业服务合同扫描件"), validators=[scan_only], render_kw=SCAN_ACCEPT,
+                              description=_l("PDF 或图片；补正时可不重新上传"))
+
+    def validate(self, extra_validators=None):
+        if is_blank_row(self.data):
+            return True
+        ok = super().validate(extra_validators)
+        if self.community_id.data:
+            if self.community_id.data not in dict(self.community_id.choices or []):
+                self.community_id.errors.append(_l("请从列表中选择小区。"))
+                ok = False
+        else:
+            for field, message in ((self.name, _l("请选择小区，或填写系统中没有的小区名称。")),
+                                   (self.address, _l("请填写该小区的地址。"))):
+                if not (field.data or "").strip():
+                    field.errors.append(message)
+                    ok = False
+        if self.contract_starts.data and self.contract_ends.data and self.contract_ends.data <= self.contract_starts.data:
+            self.contract_ends.errors.append(_l("合同终止日期须晚于起始日期。"))
+            ok = False
+        return ok
+
+
+def community_choices() -> list[tuple[int, str]]:
+    from app.extensions import db
+    from app.models import Community, StreetOffice
+    rows = db.session.execute(db.select(Community.id, Community.name, StreetOffice.name).join(StreetOffice)
+                              .order_by(StreetOffice.name, Community.name)).all()
+    return [(0, str(_l("— 其他小区（填写名称和地址）—")))] + [(i, f"{name}（{street}）") for i, name, street in rows]
 
 
 class FilingForm(BaseForm):
@@ -74,14 +140,35 @@ class FilingForm(BaseForm):
                                                           NumberRange(1, 100000, _l("人数须为 1 至 100000。"))])
     managers = TextAreaField(_l("项目经理"), validators=[DataRequired(_l("请至少填写一名项目经理。")), validate_people],
                              description=_l("每行一人：姓名 身份证号 电话"))
-    communities = TextAreaField(_l("在管小区及服务合同"), validators=[DataRequired(_l("请填写在管小区。")),
-                                                                Length(max=4000)],
-                                description=_l("每行一个小区：小区名称 合同起止日期"))
-    licence_scan = FileField(_l("营业执照扫描件"), description=_l("PDF 或图片，不超过 10 MB；补正时可不重新上传"))
-    contracts_scan = FileField(_l("物业服务合同扫描件"), description=_l("PDF 或图片，不超过 10 MB；补正时可不重新上传"))
-    other_documents = FileField(_l("其他材料"), description=_l("可选"))
+    communities = FieldList(FormField(FilingCommunityForm), label=_l("在管小区及服务合同"), min_entries=1,
+                            max_entries=200, description=_l("每个小区一行，附服务合同扫描件；行不够时保存草稿即可增加空行"))
+    licence_scan = FileField(_l("营业执照扫描件"), validators=[scan_only], render_kw=SCAN_ACCEPT,
+                             description=_l("PDF 或图片，不超过 10 MB；补正时可不重新上传"))
+    other_documents = FileField(_l("其他材料"), validators=[scan_only], render_kw=SCAN_ACCEPT,
+                                description=_l("可选，PDF 或图片"))
     declaration = BooleanField(_l("本企业承诺所填信息及所附材料真实、完整"),
                                validators=[DataRequired(_l("须承诺所填信息真实。"))])
+
+    def bind_task(self, row) -> None:
+        """The city's communities to pick from, and empty rows below those filled in."""
+        if not self.is_submitted():
+            for _ in range(BLANK_COMMUNITY_ROWS - sum(is_blank_row(e.data) for e in self.communities.entries)):
+                self.communities.append_entry()
+        choices = community_choices()
+        for entry in self.communities.entries:
+            entry.form.community_id.choices = choices
+
+    def validate_communities(self, field):
+        rows = [entry.data for entry in field.entries]
+        if all(is_blank_row(row) for row in rows):
+            raise ValidationError(_l("请至少填写一个在管小区。"))
+        seen = {}
+        for number, row in enumerate(rows, start=1):
+            if is_blank_row(row):
+                continue
+            if row_key(row) in seen:
+                raise ValidationError(_l("第 %(n)d 行与第 %(m)d 行是同一个小区。", n=number, m=seen[row_key(row)]))
+            seen[row_key(row)] = number
 
     @classmethod
     def prefill(cls, row) -> dict | None:
@@ -92,6 +179,14 @@ class FilingForm(BaseForm):
             return None
         data = {k: v for k, v in filing.details.items() if k in cls._declared() and not k.endswith("_scan")}
         data.pop("declaration", None)
+        if isinstance(data.get("communities"), list):
+            data["communities"] = [{k: v for k, v in r.items() if k in COMMUNITY_ROW_FIELDS}
+                                   for r in data["communities"]]
+        else:  # a filing from before the communities were structured: free text
+            data.pop("communities", None)
+        for r in data.get("communities", []):
+            r.pop("contract_scan", None)
+            r["community_id"] = r.get("community_id") or 0
         return data
 
     @classmethod
@@ -99,13 +194,19 @@ class FilingForm(BaseForm):
         return {name for name in dir(cls) if not name.startswith("_")}
 
     def check_task(self, user, row) -> dict:
-        """Mandatory documents: uploaded now, or kept from an earlier round of this filing."""
+        """Mandatory documents: uploaded now, or kept from an earlier round of this filing;
+        each community's contract likewise (kept for the same community)."""
         from app.services.filing import filing_for_instance
         filing = filing_for_instance(row.instance_id)
         earlier = filing.details if filing else {}
-        return {name: str(_l("请上传%(label)s。", label=getattr(self, name).label.text))
-                for name in REQUIRED_DOCUMENTS
-                if not (getattr(self, name).data and getattr(self, name).data.filename) and not earlier.get(name)}
+        problems = {name: str(_l("请上传%(label)s。", label=getattr(self, name).label.text))
+                    for name in REQUIRED_DOCUMENTS
+                    if not (getattr(self, name).data and getattr(self, name).data.filename) and not earlier.get(name)}
+        kept = {row_key(r) for r in earlier.get("communities") or [] if isinstance(r, dict) and r.get("contract_scan")}
+        for entry in self.communities.entries:
+            if not is_blank_row(entry.data) and not entry.form.contract_scan.data and row_key(entry.data) not in kept:
+                problems[entry.form.contract_scan.name] = str(_l("请上传该小区的物业服务合同扫描件。"))
+        return problems
 
 
 class DemandFilingForm(FilingForm):

@@ -5,7 +5,7 @@ from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms import BaseForm
-from forms.filing import validate_people
+from forms.filing import SCAN_ACCEPT, scan_only, validate_people
 
 
 def _not_the_proposer(user, row, field: str) -> dict:
@@ -21,7 +21,8 @@ class ProposalForm(BaseForm):
     reason = TextAreaField(_l("列入理由"), validators=[DataRequired(_l("请填写列入理由。")), Length(max=2000)],
                            description=_l("对照实施方案三(七)写明企业的违法违规或失信情形"))
     evidence = TextAreaField(_l("证据"), validators=[DataRequired(_l("请列明证据。")), Length(max=4000)])
-    evidence_file = FileField(_l("证据材料"), description=_l("PDF 或图片，可选"))
+    evidence_file = FileField(_l("证据材料"), validators=[scan_only], render_kw=SCAN_ACCEPT,
+                              description=_l("PDF 或图片，可选"))
     list_legal_rep = BooleanField(_l("同时列入法定代表人"), default=True)
     project_managers = TextAreaField(_l("同时列入的项目经理"), validators=[validate_people],
                                      description=_l("每行一人：姓名 身份证号"))
@@ -49,7 +50,8 @@ class ListingReviewForm(BaseForm):
 
 class RemovalApplicationForm(BaseForm):
     correction = TextAreaField(_l("整改情况"), validators=[DataRequired(_l("请说明整改情况。")), Length(max=4000)])
-    correction_file = FileField(_l("整改证明材料"), description=_l("PDF 或图片，不超过 10 MB"))
+    correction_file = FileField(_l("整改证明材料"), validators=[scan_only], render_kw=SCAN_ACCEPT,
+                                description=_l("PDF 或图片，不超过 10 MB"))
 
 
 class RemovalVerificationForm(BaseForm):

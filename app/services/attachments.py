@@ -30,16 +30,48 @@ def display_name(filename: str) -> str:
     return name[:200] or "file"
 
 
-def store(file, *, field: str, user, instance_id=None, task_id=None) -> Attachment:
+# Scanned documents (licences, contracts, evidence): PDF or an image, never an office file.
+SCAN_KINDS = ("pdf", "jpg", "jpeg", "png")
+
+
+def _kinds_message(kinds) -> str:
+    if kinds is None:
+        return _("只接受 PDF、JPG、PNG、DOCX、XLSX 文件。")
+    names = "、".join(dict.fromkeys(k.replace("jpeg", "jpg").upper() for k in kinds))
+    return _("只接受 %(kinds)s 文件。", kinds=names)
+
+
+def _read(file) -> tuple[str, str, bytes]:
     name = display_name(file.filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    data = file.read(MAX_BYTES + 1)
+    return name, ext, file.read(MAX_BYTES + 1)
+
+
+def _problem(ext: str, data: bytes, kinds) -> str | None:
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(_("附件不能超过 10 MB。"), {field: _("附件不能超过 10 MB。")})
+        return _("附件不能超过 10 MB。")
     if not data:
-        raise ValidationFailed(_("附件是空文件。"), {field: _("附件是空文件。")})
-    if ext not in ALLOWED or not data.startswith(ALLOWED[ext][1]):
-        message = _("只接受 PDF、JPG、PNG、DOCX、XLSX 文件。")
+        return _("附件是空文件。")
+    allowed = ALLOWED if kinds is None else {k: v for k, v in ALLOWED.items() if k in kinds}
+    if ext not in allowed or not data.startswith(allowed[ext][1]):
+        return _kinds_message(kinds)
+    return None
+
+
+def problem(file, kinds=None) -> str | None:
+    """What is wrong with an upload (size, emptiness, type by name and by its first bytes),
+    or None; the stream is left where it was, so a form may check before anything is stored."""
+    position = file.stream.tell()
+    try:
+        _name, ext, data = _read(file)
+    finally:
+        file.stream.seek(position)
+    return _problem(ext, data, kinds)
+
+
+def store(file, *, field: str, user, instance_id=None, task_id=None, kinds=None) -> Attachment:
+    name, ext, data = _read(file)
+    if message := _problem(ext, data, kinds):
         raise ValidationFailed(message, {field: message})
     stored_name = f"{uuid.uuid4().hex}.{ext}"
     folder = current_app.config["UPLOAD_FOLDER"]
@@ -52,6 +84,23 @@ def store(file, *, field: str, user, instance_id=None, task_id=None) -> Attachme
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def discard(stored: list[tuple[int, str]]) -> None:
+    """Undo store() for a use case that failed after storing (given as (id, stored name)
+    pairs taken at once): the files go, and so do their rows where a commit kept them (the
+    engine commits a timer's step before it refuses a task the timer closed)."""
+    if not stored:
+        return
+    folder = current_app.config["UPLOAD_FOLDER"]
+    for _id, stored_name in stored:
+        try:
+            os.remove(os.path.join(folder, stored_name))
+        except FileNotFoundError:
+            pass
+    db.session.rollback()
+    db.session.execute(db.delete(Attachment).where(Attachment.id.in_([i for i, _name in stored])))
+    db.session.commit()
 
 
 def store_upload(filename: str, data: bytes, *, field: str, user) -> Attachment:

@@ -13,9 +13,10 @@ enterprise answers each opinion of that round (accept, and upload the revised co
 argue) by a deadline; the reviewer of the next round marks each answered opinion resolved,
 and an unresolved one is carried into the new round. Every round is kept.
 
-A missed deadline brings a correction order (PDF) with a new deadline; a refusal or a miss
-after the order sends a risk notice to the community's owners and escalates the enterprise
-to the high-risk list (app/services/high_risk.py), as a filing refusal does.
+A missed deadline or a refusal brings a correction order (PDF) with a new deadline; a
+refusal or a miss after the order sends a risk notice to the community's owners and
+escalates the enterprise to the high-risk list (app/services/high_risk.py), as a filing
+refusal does. docs/contracts.md says why (policy 三(七): 责令改正 comes before 拒不整改).
 """
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,15 +31,14 @@ from app.engine.calendar import current_calendar, now
 from app.engine.registry import operator
 from app.extensions import db
 from app.jobs import run_alone
-from app.models import (Community, Contract, ContractRound, HumanTask, OwnersCommittee, RevisionOpinion,
-                        User)
+from app.models import Community, Contract, ContractRound, HumanTask, RevisionOpinion
 from app.models.base import utcnow
 from app.permissions import reads_all, register_scope, scoped
 from app.services import audit, documents, records
 from app.services import contract_templates as templates
 from app.services.cases import summary
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.notify import notify, notify_enterprise
+from app.services.notify import notify_committee, notify_enterprise
 from app.services.tasks import last_completion, may_act
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -547,14 +547,6 @@ def _contract(contract_id) -> Contract:
     return contract
 
 
-def _committee_users(contract: Contract) -> list[User]:
-    committee = db.session.scalar(db.select(OwnersCommittee).where(OwnersCommittee.community_id == contract.community_id))
-    if committee is None:
-        return []
-    return db.session.scalars(db.select(User).where(User.owners_committee_id == committee.id,
-                                                    User.active.is_(True))).all()
-
-
 def _deadline(contract: Contract, days: int) -> dict:
     contract.deadline, deadline_at = working_day_deadline(days)
     return {"deadline_at": deadline_at, "escalate": False}
@@ -762,6 +754,15 @@ def start_escalation(contract_id: int):
 
 # ---------------------------------------------------------------- renewal
 
+def of_enterprise(user, enterprise_id: int) -> list[Contract]:
+    """The enterprise's contracts the user may see, by community: each community's filed
+    contract and any open case (contracts a newer one replaced are left out)."""
+    query = (db.select(Contract).join(Community, Contract.community_id == Community.id)
+             .where(Contract.enterprise_id == enterprise_id, Contract.status != "superseded")
+             .order_by(Community.name, Contract.id.desc()))
+    return db.session.scalars(visible(user, query)).all()
+
+
 def expiring(user=None, within: int = EXPIRY_WINDOW_DAYS) -> list[Contract]:
     """Filed contracts that end within `within` days (soonest first)."""
     start = today()
@@ -786,8 +787,7 @@ def send_renewal_reminders() -> int:
                   d=contract.ends_on.isoformat())
         body = _("请双方协商续签，并在续签后报送住保中心备案（实施方案三(七)）。")
         notify_enterprise(contract.enterprise_id, "contract_renewal", title, body)
-        for user in _committee_users(contract):
-            notify(user, "contract_renewal", title, body)
+        notify_committee(contract.community_id, "contract_renewal", title, body)
         contract.renewal_reminded_at = utcnow()
         audit.record("contract.renewal_reminder", contract, after={"ends_on": contract.ends_on})
         sent += 1

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import jobs
 from app.engine import runtime
@@ -204,7 +205,26 @@ def issue_demand_notice(ctx, filing_id: int) -> dict:
 
 
 SUBMISSION_TASKS = ("submit", "submit_on_demand")
-DOCUMENT_FIELDS = ("licence_scan", "contracts_scan", "other_documents")
+DOCUMENT_FIELDS = ("licence_scan", "other_documents")
+
+
+def _community_rows(rows: list, earlier) -> list[dict]:
+    """The filled-in community rows as kept: a community the system knows with its name and
+    address as recorded there; a contract scan not uploaded again kept from the earlier round."""
+    from forms.filing import is_blank_row, row_key
+    kept = {row_key(r): r["contract_scan"] for r in (earlier if isinstance(earlier, list) else [])
+            if r.get("contract_scan")}
+    out = []
+    for row in rows:
+        if is_blank_row(row):
+            continue
+        community = db.session.get(Community, int(row["community_id"])) if row.get("community_id") else None
+        out.append({"community_id": community.id if community else None,
+                    "name": community.name if community else (row.get("name") or "").strip(),
+                    "address": community.address if community else (row.get("address") or "").strip(),
+                    "contract_starts": row.get("contract_starts"), "contract_ends": row.get("contract_ends"),
+                    "contract_scan": row.get("contract_scan") or kept.get(row_key(row))})
+    return out
 
 
 @operator("filing.record_submission", "登记备案材料", params={"filing_id": "备案编号"})
@@ -217,6 +237,7 @@ def record_submission(ctx, filing_id: int) -> dict:
     for name in DOCUMENT_FIELDS:
         if not submitted.get(name):
             submitted[name] = details.get(name)
+    submitted["communities"] = _community_rows(submitted.get("communities") or [], details.get("communities"))
     filing.details = submitted
     filing.rounds += 1
     filing.status, filing.submitted_at = "submitted", utcnow()
@@ -247,11 +268,49 @@ def decide(ctx, filing_id: int, decision: str, supplement_items=None, comment: s
     if details.get("legal_rep_id_number"):
         enterprise.legal_rep = orgs.get_or_create_person(details.get("legal_rep_name", ""),
                                                          details["legal_rep_id_number"])
+    rows = _link_communities(filing, enterprise, reviewer)
     db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="filing", positive=True, title=_("完成企业备案"),
                                 source=_("住保中心"), source_instance_id=ctx.instance_id))
     audit.record("filing.accept", filing, after={"enterprise": enterprise.name}, actor=reviewer)
-    notify_enterprise(enterprise.id, "filing", _("贵企业已完成备案"))
+    others = [r["name"] for r in rows if r.get("outcome") == "other"]
+    notify_enterprise(enterprise.id, "filing", _("贵企业已完成备案"),
+                      _("以下小区在系统中登记由其他企业服务，备案未变更其服务企业：%(names)s", names="、".join(others))
+                      if others else "")
     return {"accepted": True}
+
+
+# Where a filed community stands in the system: before the decision ("free") and after it.
+COMMUNITY_STANDING = {"free": _l("尚无服务企业：准予备案后登记为本企业服务"), "linked": _l("已登记为本企业服务"),
+                      "already": _l("系统中已登记为本企业服务"), "other": _l("系统中登记由其他企业服务：备案不变更其服务企业"),
+                      "unknown": _l("系统中尚无该小区")}
+
+
+def _link_communities(filing: EnterpriseFiling, enterprise: Enterprise, actor) -> list[dict]:
+    """On acceptance, a filed community the system knows and no enterprise serves is recorded
+    as served by this one. One that another enterprise serves is left as it is: a filing
+    changes no enterprise's communities (policy 三(五): 在不改变全市现有的物业服务企业服务物业小区
+    的基础上); a change of enterprise goes through the owners' choice and the handover
+    (app/services/takeover.py). Each row keeps what happened (`outcome`)."""
+    rows = []
+    for row in filing.details.get("communities") or []:
+        if not isinstance(row, dict):  # a filing from before the communities were structured
+            continue
+        row = dict(row)
+        community = db.session.get(Community, row["community_id"]) if row.get("community_id") else None
+        if community is None:
+            row["outcome"] = "unknown"
+        elif community.enterprise_id is None:
+            community.enterprise_id, row["outcome"] = enterprise.id, "linked"
+            audit.record("community.enterprise", community, before={"enterprise_id": None},
+                         after={"enterprise_id": enterprise.id, "filing_id": filing.id}, actor=actor)
+        elif community.enterprise_id == enterprise.id:
+            row["outcome"] = "already"
+        else:
+            row["outcome"], row["other_enterprise"] = "other", community.enterprise.name
+        rows.append(row)
+    if rows:
+        filing.details = {**filing.details, "communities": rows}
+    return rows
 
 
 @operator("filing.refused", "逾期或拒不备案：向业主发出风险提示并移交高风险管控",
@@ -299,6 +358,41 @@ def _filing_summary(subject_id):
     if filing.review_comment:
         rows.append((_("审核意见"), filing.review_comment))
     return rows
+
+
+def submission_view(filing: EnterpriseFiling) -> dict | None:
+    """What the enterprise submitted last, for the review: the main facts, the documents,
+    and each community with its contract and where it stands in the system (so the reviewer
+    sees before accepting which communities the filing will record, and which another
+    enterprise serves); also the communities recorded as this enterprise's but not filed."""
+    from app.models import Attachment
+    from forms.filing import parse_people
+    details = filing.details or {}
+    if not filing.rounds or not details:
+        return None
+    rows = []
+    for row in details.get("communities") if isinstance(details.get("communities"), list) else []:
+        community = db.session.get(Community, row["community_id"]) if row.get("community_id") else None
+        standing = row.get("outcome")
+        if standing is None:
+            standing = ("unknown" if community is None else "free" if community.enterprise_id is None else
+                        "already" if community.enterprise_id == filing.enterprise_id else "other")
+        other = row.get("other_enterprise") or (community.enterprise.name if standing == "other" and community
+                                                 and community.enterprise else "")
+        rows.append({**row, "community": community, "standing": standing, "standing_label": COMMUNITY_STANDING[standing],
+                     "other_enterprise": other})
+    listed = {r["community_id"] for r in rows if r.get("community_id")}
+    unlisted = [c for c in db.session.scalars(db.select(Community).where(Community.enterprise_id == filing.enterprise_id)
+                                              .order_by(Community.name)) if c.id not in listed]
+    ids = [details.get(n) for n in DOCUMENT_FIELDS] + [r.get("contract_scan") for r in rows]
+    files = {a.id: a for a in db.session.scalars(db.select(Attachment).where(Attachment.id.in_([i for i in ids if i])))}
+    try:
+        managers = parse_people(details.get("managers") or "")
+    except ValueError:
+        managers = []
+    return {"filing": filing, "details": details, "rows": rows, "unlisted": unlisted, "files": files,
+            "legacy_communities": details.get("communities") if isinstance(details.get("communities"), str) else "",
+            "managers": managers}
 
 
 def filings_of(enterprise_id: int) -> list[EnterpriseFiling]:

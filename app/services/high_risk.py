@@ -7,6 +7,8 @@ credit file, and bars the enterprise from recommendations and emergency takeover
 enterprise may then correct and apply for removal: the center verifies, the bureau
 approves, and history keeps both. One case (bpmn/high_risk_escalation.bpmn) covers both.
 """
+from zoneinfo import ZoneInfo
+
 from flask_babel import gettext as _
 
 from app.engine import runtime
@@ -15,12 +17,13 @@ from app.extensions import db
 from app.models import Community, CreditRecord, Disclosure, Enterprise, EnterpriseFiling, HighRiskListing, HighRiskPerson
 from app.models.base import utcnow
 from app.roles import N_
-from app.services import audit, orgs
+from app.services import audit, documents, orgs
 from app.services.errors import Conflict, NotFound
 from app.services.cases import summary
-from app.services.notify import notify_enterprise
+from app.services.notify import notify_committee, notify_enterprise
 from app.services.tasks import last_completion
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERSON_ROLE_ZH = {"legal_rep": N_("法定代表人"), "project_manager": N_("项目经理")}
 
 
@@ -126,12 +129,23 @@ def decide(ctx, listing_id: int, decision: str, comment: str = "") -> dict:
     return {"decision": decision}
 
 
-def _announce(ctx, listing: HighRiskListing, title: str, body: str) -> None:
-    """A public notice on every community the enterprise serves, and word to the enterprise."""
+def _announce(ctx, listing: HighRiskListing, title: str, body: str, *, notice: bool = False) -> None:
+    """The owners of every community the enterprise serves are told: a public notice on the
+    community's page (with, for a listing, its written notice as a PDF) and word to the
+    owners' committee's users; and the enterprise is told."""
     enterprise = listing.enterprise
-    for community in db.session.scalars(db.select(Community).where(Community.enterprise_id == enterprise.id)):
+    listed_on = (listing.listed_at or utcnow()).astimezone(SHANGHAI).date()
+    persons = [f"{_(PERSON_ROLE_ZH[p.role])} {p.person.name}" for p in listing.persons]
+    for community in db.session.scalars(db.select(Community).where(Community.enterprise_id == enterprise.id)
+                                        .order_by(Community.id)):
+        pdf = documents.generate("documents/high_risk_notice.html", f"{community.name}列入高风险企业管控名单告知书",
+                                 kind="high_risk_notice", instance_id=ctx.instance_id, enterprise=enterprise,
+                                 community=community, listing=listing, listed_on=listed_on,
+                                 persons=persons) if notice else None
         db.session.add(Disclosure(community_id=community.id, enterprise_id=enterprise.id, kind="high_risk",
-                                  title=title, body=body, source_instance_id=ctx.instance_id))
+                                  title=title, body=body, source_instance_id=ctx.instance_id,
+                                  attachment_id=pdf.id if pdf else None))
+        notify_committee(community.id, "high_risk", title, body)
     notify_enterprise(enterprise.id, "high_risk", title, body)
 
 
@@ -147,7 +161,7 @@ def _list(ctx, listing: HighRiskListing) -> None:
                                     positive=False, source=_("住建局"), source_instance_id=ctx.instance_id,
                                     title=_("%(role)s %(name)s 随企业列入高风险管控名单",
                                             role=_(PERSON_ROLE_ZH[row.role]), name=row.person.name)))
-    _announce(ctx, listing, title, listing.reason)
+    _announce(ctx, listing, title, listing.reason, notice=True)
 
 
 @operator("high_risk.record_application", "登记移出申请", params={"listing_id": "名单编号"})

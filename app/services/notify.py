@@ -88,6 +88,16 @@ def notify_enterprise(enterprise_id: int, kind: str, title: str, body: str = "")
         notify(user, kind, title, body)
 
 
+def notify_committee(community_id: int, kind: str, title: str, body: str = "") -> int:
+    """Tell every active user of the community's owners' committee; returns how many."""
+    from app.models import OwnersCommittee
+    users = db.session.scalars(db.select(User).join(OwnersCommittee, User.owners_committee_id == OwnersCommittee.id)
+                               .where(OwnersCommittee.community_id == community_id, User.active.is_(True))).all()
+    for user in users:
+        notify(user, kind, title, body)
+    return len(users)
+
+
 # ---------------------------------------------------------------- task and decision notifications
 
 def users_for_task(task: HumanTask) -> list[User]:

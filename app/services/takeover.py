@@ -16,7 +16,8 @@ office supervises the handover: keys, documents, device accounts, escrow account
 
 Recommendations for new business exclude the unfiled, the unsupervised (no exception here:
 the policy says the center and the departments do not recommend them) and the high-risk,
-and rank the rest by `interim_rating_rank` until the annual evaluation has a rating model.
+and rank the rest by `rating_rank`: the stars of the latest annual evaluation first
+(app/services/evaluation.py rates them), then the credit file.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -189,8 +190,9 @@ class RatingEvidence:
 
 
 def rating_evidence(enterprise_ids) -> dict[int, RatingEvidence]:
-    """What rating data exists today: the enterprise's star rating (no process sets it yet)
-    and its credit file — the sum of points and the good/bad records still in force."""
+    """What rates an enterprise today: its star rating (set by the annual evaluation's DMN
+    rating, `evaluation.rate`; None until an evaluation rated it) and its credit file — the
+    sum of points and the good/bad records still in force."""
     ids = list(enterprise_ids)
     if not ids:
         return {}
@@ -206,11 +208,9 @@ def rating_evidence(enterprise_ids) -> dict[int, RatingEvidence]:
     return {i: RatingEvidence(stars.get(i), *credit.get(i, (Decimal("0"), 0, 0))) for i in ids}
 
 
-def interim_rating_rank(enterprise: Enterprise, evidence: RatingEvidence) -> tuple:
-    """Sort key, best first, until the annual evaluation (评分标准 → 星级) gives a rating:
-    star rating (unrated last), then the credit file's points in force, then fewer bad
-    records, more good records, then the name. Replace with the evaluation's rating when
-    it exists."""
+def rating_rank(enterprise: Enterprise, evidence: RatingEvidence) -> tuple:
+    """Sort key, best first: the annual evaluation's star rating (unrated last), then the
+    credit file's points in force, then fewer bad records, more good records, then the name."""
     return (evidence.stars is None, -(evidence.stars or 0), -evidence.credit_points, evidence.bad_records,
             -evidence.good_records, enterprise.name)
 
@@ -218,7 +218,13 @@ def interim_rating_rank(enterprise: Enterprise, evidence: RatingEvidence) -> tup
 def ranked(eligibilities: list[Eligibility]) -> list[tuple[Eligibility, RatingEvidence]]:
     evidence = rating_evidence(e.enterprise.id for e in eligibilities)
     rows = [(e, evidence[e.enterprise.id]) for e in eligibilities]
-    return sorted(rows, key=lambda row: interim_rating_rank(row[0].enterprise, row[1]))
+    return sorted(rows, key=lambda row: rating_rank(row[0].enterprise, row[1]))
+
+
+def rated_year() -> int | None:
+    """The latest year whose annual evaluation rated an enterprise, if any did."""
+    from app.models import Evaluation
+    return db.session.scalar(db.select(db.func.max(Evaluation.year)).where(Evaluation.star_rating.is_not(None)))
 
 
 def recommendations() -> tuple[list[tuple[Eligibility, RatingEvidence]], list[Eligibility]]:

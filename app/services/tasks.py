@@ -98,6 +98,9 @@ def build_form(row: HumanTask, formdata=None, *, csrf=True):
 def _restore_dates(form) -> None:
     """Saved data keeps dates as ISO text (JSON); date fields need them back as dates."""
     for field in form:
+        for entry in getattr(field, "entries", ()):  # rows of a FieldList
+            if hasattr(entry, "form"):
+                _restore_dates(entry.form)
         if isinstance(field, (DateField, DateTimeField)) and isinstance(field.data, str):
             try:
                 parse = dt.date.fromisoformat if isinstance(field, DateField) else dt.datetime.fromisoformat
@@ -123,17 +126,68 @@ def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
     _require_actor(user, row)
     form = build_form(row, formdata, csrf=csrf)
     if not form.validate():
-        raise ValidationFailed(_("表单填写有误，请按提示修改。"),
-                               {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()})
+        raise ValidationFailed(_("表单填写有误，请按提示修改。"), field_errors(form))
     if hasattr(form, "check_task"):  # rules that need the case or the user, e.g. four eyes
         if problems := form.check_task(user, row):
             raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
     data = form_data(form)
-    for name, field in form._fields.items():  # uploaded documents become attachments of the case
+    stored = _store_uploads(form, data, user, row)
+    try:
+        return runtime.complete_task(row.id, data, user, on_behalf_of=acting_for(user, row))
+    except Exception:
+        attachments.discard(stored)
+        raise
+
+
+def field_errors(form) -> dict:
+    """{field name as in the page: message}, the rows of a FieldList included
+    ("communities-0-name"), so each error can be shown at its field."""
+    errors = {}
+    for field in form:
+        entries = getattr(field, "entries", None)
+        if entries is None:
+            if field.errors:
+                errors[field.name] = "；".join(str(e) for e in field.errors)
+            continue
+        for entry in entries:
+            if hasattr(entry, "form"):
+                errors.update(field_errors(entry.form))
+            elif entry.errors:
+                errors[entry.name] = "；".join(str(e) for e in entry.errors)
+        if own := [str(e) for e in field.errors if not isinstance(e, (dict, list))]:
+            errors[field.name] = "；".join(own)
+    return errors
+
+
+def _uploads(form, data: dict):
+    """(where the attachment id goes, key, field) of every file uploaded with the form,
+    in rows of a FieldList too."""
+    for name, field in form._fields.items():
         if isinstance(field.data, FileStorage) and field.data.filename:
-            data[name] = attachments.store(field.data, field=name, user=user, instance_id=row.instance_id,
-                                           task_id=row.id).id
-    return runtime.complete_task(row.id, data, user, on_behalf_of=acting_for(user, row))
+            yield data, name, field
+        for i, entry in enumerate(getattr(field, "entries", ())):
+            for sub_name, sub in getattr(getattr(entry, "form", None), "_fields", {}).items():
+                if isinstance(sub.data, FileStorage) and sub.data.filename:
+                    yield data[name][i], sub_name, sub
+
+
+def _store_uploads(form, data: dict, user, row: HumanTask) -> list[tuple[int, str]]:
+    """Uploaded documents become attachments of the case: every one is checked before any
+    is stored, and what was stored goes again if a later one fails."""
+    found = list(_uploads(form, data))
+    if problems := {f.name: p for _c, _k, f in found if (p := attachments.problem(f.data))}:
+        raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
+    stored = []
+    try:
+        for container, key, field in found:
+            attachment = attachments.store(field.data, field=field.name, user=user, instance_id=row.instance_id,
+                                           task_id=row.id)
+            stored.append((attachment.id, attachment.stored_name))
+            container[key] = attachment.id
+    except Exception:
+        attachments.discard(stored)
+        raise
+    return stored
 
 
 def save_draft(user, task_id: int, formdata) -> HumanTask:

@@ -11,8 +11,10 @@ def test_enterprise_files_and_center_returns_for_supplement(new_page, factory, p
     enterprise = factory.enterprise(name="乾元物业服务有限公司")
     factory.user("enterprise", org=enterprise, username="qianyuan")
     factory.user("housing_center", username="zhubao")
-    scan = tmp_path / "营业执照.pdf"
+    factory.community(street_office=factory.street_office("乾州街道"), name="世纪华庭")
+    scan, contract = tmp_path / "营业执照.pdf", tmp_path / "合同.pdf"
     scan.write_bytes(PDF)
+    contract.write_bytes(PDF)
 
     ent = new_page()
     login(ent, "qianyuan")
@@ -27,12 +29,20 @@ def test_enterprise_files_and_center_returns_for_supplement(new_page, factory, p
     ent.get_by_label("资质及管理制度").fill("物业管理制度汇编")
     ent.get_by_label("从业人员人数").fill("86")
     ent.get_by_label("项目经理").fill(f"彭丽 {factory.person_id()} 13907430001")
-    ent.get_by_label("在管小区及服务合同").fill("世纪华庭 2024-01-01 至 2026-12-31")
+    first = ent.get_by_test_id("communities-0")  # the communities it serves, one row each
+    first.get_by_label("小区", exact=True).select_option(label="世纪华庭（乾州街道）")
+    first.get_by_label("合同起始日期").fill("2024-01-01")
+    first.get_by_label("合同终止日期").fill("2026-12-31")
+    second = ent.get_by_test_id("communities-1")
+    second.get_by_label("小区名称").fill("武陵新苑")
+    second.get_by_label("小区地址").fill("吉首市武陵东路 6 号")
     ent.get_by_label("本企业承诺所填信息及所附材料真实、完整").check()
     ent.get_by_test_id("complete").click()
     ent.locator('[data-field-error="licence_scan"]').wait_for()  # mandatory documents, at the field
+    ent.locator('[data-field-error="communities-1-contract_scan"]').wait_for()
     ent.get_by_label("营业执照扫描件").set_input_files(str(scan))
-    ent.get_by_label("物业服务合同扫描件").set_input_files(str(scan))
+    for row in ("communities-0", "communities-1"):
+        ent.get_by_test_id(row).get_by_label("物业服务合同扫描件").set_input_files(str(contract))
     ent.get_by_label("本企业承诺所填信息及所附材料真实、完整").check()
     screenshot(ent, "filing-enterprise-form")
     ent.get_by_test_id("complete").click()
@@ -43,6 +53,8 @@ def test_enterprise_files_and_center_returns_for_supplement(new_page, factory, p
     center.goto("/inbox")
     center.get_by_test_id("task-row").filter(has_text="审核备案材料").get_by_test_id("task-link").click()
     assert "乾元物业服务有限公司" in center.get_by_test_id("case-summary").inner_text()
+    communities = center.get_by_test_id("filing-communities").inner_text()
+    assert "世纪华庭" in communities and "尚无服务企业" in communities and "武陵新苑" in communities
     center.get_by_label("退回补正").check()
     center.get_by_test_id("complete").click()
     center.locator('[data-field-error="supplement_items"]').wait_for()

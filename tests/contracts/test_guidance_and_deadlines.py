@@ -1,15 +1,15 @@
 """No contract signed: the center guides signing on the model text with a deadline in
 working days; the enterprise uploads the signed contract and the owners' committee confirms
-it. A missed deadline brings a correction order (PDF) with a new deadline; a second miss,
-or a refusal after the order, sends a risk notice to the owners and escalates to the
-high-risk list."""
+it. A missed deadline or a refusal brings a correction order (PDF) with a new deadline; a
+miss or a refusal after the order sends a risk notice to the owners and escalates to the
+high-risk list (docs/contracts.md)."""
 from datetime import datetime
 
 import pytest
 
 from app.engine import runtime
 from app.extensions import db
-from app.models import (Contract, ContractRound, CreditRecord, Disclosure, HighRiskListing, HumanTask,
+from app.models import (Attachment, Contract, ContractRound, CreditRecord, Disclosure, HighRiskListing, HumanTask,
                         ProcessInstance)
 from app.services.attachments import path_of
 from tests.contracts.conftest import SHANGHAI, act, contract_form, open_task, pdf_text
@@ -157,6 +157,7 @@ def test_refusal_brings_a_correction_order_and_refusing_again_escalates(world, l
     act(center, open_task(contract.id, "review"), decision="revise")
 
     revise = open_task(contract.id, "submit")
+    assert "拒绝将被责令改正" in enterprise.get(f"/tasks/{revise.id}").get_data(as_text=True)
     no_reason = act(enterprise, revise, response="refuse")
     assert "拒绝时须说明理由" in no_reason.get_data(as_text=True)
     act(enterprise, revise, response="refuse", refusal_reason="收费标准已经业主大会表决，不同意修改")
@@ -164,10 +165,55 @@ def test_refusal_brings_a_correction_order_and_refusing_again_escalates(world, l
     assert contract.correction_order_id and contract.status == "returned" and contract.misses == 0
     order = pdf_text(path_of(contract.correction_order))
     assert "拒绝签订或修改物业服务合同" in order and "不同意修改" in order
+    # A refusal before any order is what the order corrects (policy 三(七)): no risk notice
+    # to the owners and no high-risk case yet; the enterprise is told what refusing now means.
+    assert not_escalated(world)
+    again = open_task(contract.id, "submit")
+    assert "已责令改正：再拒绝或逾期未改正的，即书面告知业主企业风险并移交高风险企业管控" in \
+        enterprise.get(f"/tasks/{again.id}").get_data(as_text=True)
 
-    act(enterprise, open_task(contract.id, "submit"), response="refuse", refusal_reason="仍不同意")
+    act(enterprise, again, response="refuse", refusal_reason="仍不同意")
     contract = the_contract()
     assert contract.status == "escalated"
     assert db.session.scalar(db.select(HighRiskListing.id).where(
         HighRiskListing.enterprise_id == world["enterprise"].id)) is not None
+    assert db.session.scalar(db.select(Disclosure.kind).where(Disclosure.community_id == world["second"].id)) == \
+        "risk_notice"
     assert open_task(contract.id) is None
+
+
+def not_escalated(world) -> bool:
+    return (db.session.scalar(db.select(db.func.count(Disclosure.id))) == 0
+            and db.session.scalar(db.select(db.func.count(HighRiskListing.id))) == 0
+            and world["enterprise"].risk_status == "none")
+
+
+def test_after_the_order_a_later_missed_deadline_escalates_without_a_second_order(world, login_as, clock):
+    """One correction order per case: the enterprise answers it in time, but then lets the
+    revision deadline of the next round pass; that is refusing to correct, and escalates."""
+    center = login_as("housing_center")
+    enterprise = login_as("enterprise", org=world["enterprise"])
+    guide(center, world["second"], days="5")
+    clock(datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI))
+    assert runtime.advance_due_timers() == 1
+    contract = the_contract()
+    order_id = contract.correction_order_id
+    assert order_id and contract.deadline.isoformat() == "2026-03-24" and not_escalated(world)
+
+    act(enterprise, open_task(contract.id, "submit"), **contract_form(world["second"], party_a="乾州新城业主大会"))
+    center.post(f"/contracts/{contract.id}/opinions", data={"opinion-clause_no": "4", "opinion-action": "amend",
+                                                            "opinion-text": "收费标准无依据",
+                                                            "opinion-proposed_wording": "按二级标准收费"})
+    act(center, open_task(contract.id, "review"), decision="revise")
+    contract = the_contract()
+    assert contract.status == "returned" and contract.deadline.isoformat() == "2026-03-24" and not_escalated(world)
+
+    clock(datetime(2026, 3, 25, 9, 0, tzinfo=SHANGHAI))
+    assert runtime.advance_due_timers() == 1
+    contract = the_contract()
+    assert contract.status == "escalated" and contract.misses == 2 and contract.correction_order_id == order_id
+    assert db.session.scalar(db.select(db.func.count(Attachment.id)).where(Attachment.field == "correction_order")) == 1
+    notice = db.session.scalar(db.select(Disclosure).where(Disclosure.community_id == world["second"].id))
+    assert notice.kind == "risk_notice" and "未在期限内按删改意见修改并重新报送物业服务合同" in notice.body
+    assert db.session.scalar(db.select(HighRiskListing.status).where(
+        HighRiskListing.enterprise_id == world["enterprise"].id)) == "drafting"

@@ -1,6 +1,7 @@
 """Way in (b): the center finds an unfiled enterprise, demands filing with a deadline in
 working days; a missed deadline (timer job) or a declared refusal sends a risk notice to the
 owners of every community and escalates to the high-risk list; listing and removal."""
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from app.services import high_risk
 from app.services.attachments import path_of
 from app.services.demo import demo_uscc
 from tests.filing.conftest import open_task, pdf_text
+from tests.html_tables import table_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -22,6 +24,12 @@ def clock():
     calendar.set_clock(datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))  # a Monday
     yield calendar.set_clock
     calendar.set_clock(None)
+
+
+def shown_text(html: str, testid: str) -> str:
+    """The text of the element marked data-testid (no nested tags)."""
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html)
+    return found.group(1).strip() if found else ""
 
 
 def demand(center, enterprise, deadline="2026-03-16"):
@@ -124,6 +132,10 @@ def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, en
     propose = open_task(listing.instance_id, "propose")
     assert center.post(f"/tasks/{propose.id}", data={**proposal, "evidence": "通知书、送达回证、逾期记录"}).status_code == 302
     review = open_task(listing.instance_id, "review")
+    committees = {c.id: login_as("owners_committee", org=factory.committee(c)) for c in communities}
+    elsewhere = login_as("owners_committee")  # the committee of a community the enterprise does not serve
+    before = center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
+    assert shown_text(before, "enterprise-risk-status") == "拟列入高风险"
     assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"}).status_code == 302
 
     db.session.expire_all()
@@ -133,10 +145,31 @@ def walk_listing_and_removal(app, factory, login_as, center, enterprise_user, en
     public = app.test_client().get("/public/high-risk").get_data(as_text=True)
     assert enterprise.name in public and enterprise.uscc in public and "彭丽" in public
     assert manager_id not in public and manager_id[:3] + "*" in public  # masked ID numbers only
+    listed_on = listing.listed_at.astimezone(SHANGHAI).date()
+    [row] = [r for r in table_rows(public, "public-high-risk") if r[0] == enterprise.name]
+    assert row[2] == "拒不备案，经督促逾期仍未办理" and row[3] == listed_on.isoformat()
+
+    # The owners are told: a written notice per community (PDF, on its public page) and
+    # word to its owners' committee; a committee elsewhere hears nothing.
+    title = f"{enterprise.name} 被列入高风险管控名单"
     for community in communities:
+        notice = db.session.scalar(db.select(Disclosure).where(Disclosure.community_id == community.id,
+                                                               Disclosure.kind == "high_risk"))
+        text = pdf_text(path_of(notice.attachment))
+        for phrase in ("列入高风险企业管控名单告知书", f"{community.name}全体业主", enterprise.name, enterprise.uscc,
+                       "拒不备案，经督促逾期仍未办理", f"{listed_on.year} 年 {listed_on.month} 月 {listed_on.day} 日",
+                       "项目经理 彭丽", "不得承接应急小区服务业务"):
+            assert phrase in text, phrase
         page = app.test_client().get(f"/public/communities/{community.id}", follow_redirects=True).get_data(as_text=True)
-        assert "被列入高风险管控名单" in page
-    assert "高风险管控" in center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
+        assert "被列入高风险管控名单" in page and f"/public/disclosures/{notice.id}.pdf" in page
+        assert title in committees[community.id].get("/notifications").get_data(as_text=True)
+    assert title not in elsewhere.get("/notifications").get_data(as_text=True)
+
+    page = center.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
+    assert shown_text(page, "enterprise-risk-status") == "高风险管控"
+    assert shown_text(page, "enterprise-supervision-status") == "未纳入"
+    timeline = page.split('data-testid="credit-file">')[1].split("</ul>")[0].split("<li")[1:]
+    assert any(title in entry and "不良" in entry for entry in timeline)  # the credit file's timeline
 
     # Removal: the enterprise corrects and applies; the center verifies; the bureau approves.
     apply = open_task(listing.instance_id, "apply_removal")
@@ -234,3 +267,25 @@ def test_enterprise_files_on_demand_before_the_deadline(app, processes, factory,
     db.session.expire_all()
     assert filing.status == "accepted" and enterprise.filing_status == "filed" and enterprise.risk_status == "none"
     assert db.session.scalar(db.select(db.func.count()).select_from(Disclosure)) == 0
+
+
+def test_a_filing_sent_after_the_deadline_is_refused_and_leaves_no_files_behind(app, processes, factory, login_as,
+                                                                               clock):
+    """The deadline's timer closes the task when the late filing arrives: nothing of the
+    upload stays, neither the files on disk nor their rows."""
+    from tests.filing.conftest import filing_form
+    from tests.filing.test_self_filing import stored_files
+    enterprise = factory.enterprise(name="迟到物业")
+    enterprise_user = login_as("enterprise", org=enterprise)
+    assert demand(login_as("housing_center"), enterprise).status_code == 302
+    filing = db.session.scalar(db.select(EnterpriseFiling))
+    task = open_task(filing.instance_id, "submit_on_demand")
+    clock(datetime(2026, 3, 17, 9, 0, tzinfo=SHANGHAI))
+    late = enterprise_user.post(f"/tasks/{task.id}", data=filing_form(factory, response="file"),
+                                content_type="multipart/form-data")
+    assert late.status_code == 409 and "已因期限届满或流程变化而关闭" in late.get_data(as_text=True)
+    db.session.expire_all()
+    assert filing.status == "refused" and filing.rounds == 0 and filing.details == {}
+    kept = db.session.scalars(db.select(Attachment)).all()
+    assert [a.field for a in kept] == ["filing_demand"]  # the demand notice, nothing uploaded
+    assert stored_files(app) == {a.stored_name for a in kept}

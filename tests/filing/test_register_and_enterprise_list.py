@@ -97,3 +97,24 @@ def test_a_large_register_is_imported_by_a_worker_while_the_page_polls(app, logi
     finally:
         app.config["REDIS_URL"] = None
         Redis.from_url(redis_url).flushdb()
+
+
+def test_enterprise_list_risk_and_supervision_filters_and_their_exports(login_as, factory):
+    from tests.html_tables import table_rows
+    for name, risk, supervised in (("甲物业", "listed", True), ("乙物业", "none", True), ("丙物业", "listed", False),
+                                   ("丁物业", "proposed", False)):
+        enterprise = factory.enterprise(name=name)
+        enterprise.risk_status, enterprise.under_supervision = risk, supervised
+    db.session.commit()
+    center = login_as("housing_center")
+    for query, expected in (("risk=listed", {"甲物业", "丙物业"}), ("risk=proposed", {"丁物业"}),
+                            ("supervised=yes", {"甲物业", "乙物业"}), ("supervised=no", {"丙物业", "丁物业"}),
+                            ("risk=listed&supervised=no", {"丙物业"}), ("risk=none&supervised=no", set())):
+        shown = [r for r in table_rows(center.get(f"/enterprises?{query}").get_data(as_text=True), "enterprises")[1:]
+                 if r != ["没有记录。"]]
+        assert {r[0] for r in shown} == expected, query
+        rows = list(load_workbook(io.BytesIO(center.get(f"/enterprises?{query}&format=xlsx").data))
+                    .active.iter_rows(values_only=True))
+        assert rows[0][3:5] == ("资金监管", "风险状态")
+        assert sorted(r[0] for r in rows[1:]) == sorted(r[0] for r in shown), query
+        assert [(r[3], r[4]) for r in sorted(rows[1:])] == [(r[3], r[4]) for r in sorted(shown)], query

@@ -1,9 +1,25 @@
 """Way in (a): an enterprise signs up, files, is returned twice for supplements, and is accepted."""
+import io
+import os
+import re
+
 from app.extensions import db
-from app.models import CreditRecord, Enterprise, EnterpriseFiling, User
+from app.models import Attachment, CreditRecord, Enterprise, EnterpriseFiling, User
 from app.services.demo import demo_uscc
 from tests.conftest import PASSWORD
 from tests.filing.conftest import filing_form, open_task
+
+DOCX = b"PK\x03\x04\x14\x00\x06\x00word/document.xml"  # how a Word (or Excel) file starts
+
+
+def field_error(response, name: str) -> str:
+    found = re.search(rf'data-field-error="{re.escape(name)}">([^<]*)<', response.get_data(as_text=True))
+    return found.group(1).strip() if found else ""
+
+
+def stored_files(app) -> set[str]:
+    folder = app.config["UPLOAD_FOLDER"]
+    return set(os.listdir(folder)) if os.path.isdir(folder) else set()
 
 
 def signup(client, **changes):
@@ -51,15 +67,30 @@ def test_enterprise_files_is_returned_twice_and_accepted(app, client, processes,
                       content_type="multipart/form-data")
     assert "请上传营业执照扫描件" in bad.get_data(as_text=True)
     not_pdf = client.post(f"/tasks/{task.id}", content_type="multipart/form-data",
-                          data=filing_form(factory, licence_scan=(__import__("io").BytesIO(b"MZ\x90"), "licence.exe")))
+                          data=filing_form(factory, licence_scan=(io.BytesIO(b"MZ\x90"), "licence.exe")))
     assert "只接受 PDF" in not_pdf.get_data(as_text=True)
+    # Scans are PDF or images, by content: a Word file is refused, named .docx or .pdf alike.
+    for scan in ((io.BytesIO(DOCX), "营业执照.docx"), (io.BytesIO(DOCX), "营业执照.pdf")):
+        refused = client.post(f"/tasks/{task.id}", content_type="multipart/form-data",
+                              data=filing_form(factory, licence_scan=scan))
+        assert refused.status_code == 200
+        assert field_error(refused, "licence_scan") == "只接受 PDF、JPG、PNG 文件。", scan[1]
+    # Half good, half bad (a good licence, a spreadsheet as the contract): refused at the
+    # contract's field, and the good licence is not left behind on disk either.
+    half = client.post(f"/tasks/{task.id}", content_type="multipart/form-data", data=filing_form(
+        factory, **{"communities-0-contract_scan": (io.BytesIO(DOCX), "合同.xlsx")}))
+    assert field_error(half, "communities-0-contract_scan") == "只接受 PDF、JPG、PNG 文件。"
+    assert stored_files(app) == set() and db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
     assert open_task(filing.instance_id).id == task.id
 
-    # Another enterprise sees nothing of it.
+    # Another enterprise sees nothing of it and changes nothing.
     stranger = login_as("enterprise")
     assert stranger.get(f"/tasks/{task.id}").status_code == 404
     assert stranger.post(f"/tasks/{task.id}", data=filing_form(factory),
                          content_type="multipart/form-data").status_code == 404
+    db.session.expire_all()
+    assert (filing.status, filing.rounds, filing.details, filing.submitted_at) == ("drafting", 0, {}, None)
+    assert open_task(filing.instance_id).id == task.id and stored_files(app) == set()
 
     assert client.post(f"/tasks/{task.id}", data=filing_form(factory),
                        content_type="multipart/form-data").status_code == 302
@@ -90,7 +121,8 @@ def test_enterprise_files_is_returned_twice_and_accepted(app, client, processes,
         page = client.get(f"/tasks/{again.id}").get_data(as_text=True)
         assert 'value="吉首市乾州街道世纪大道 8 号"' in page  # the earlier submission is prefilled
         # Documents uploaded before need not be uploaded again.
-        resubmit = filing_form(factory, licence_scan=None, contracts_scan=None, staff_count=str(90 + round_no))
+        resubmit = filing_form(factory, licence_scan=None, staff_count=str(90 + round_no),
+                               **{"communities-0-contract_scan": None})
         assert client.post(f"/tasks/{again.id}", data=resubmit, content_type="multipart/form-data").status_code == 302
         review = open_task(filing.instance_id, "review")
 
@@ -98,7 +130,7 @@ def test_enterprise_files_is_returned_twice_and_accepted(app, client, processes,
     assert response.status_code == 302
     db.session.expire_all()
     assert filing.status == "accepted" and filing.rounds == 3 and filing.details["staff_count"] == 92
-    assert filing.details["licence_scan"] and filing.details["contracts_scan"]
+    assert filing.details["licence_scan"] and filing.details["communities"][0]["contract_scan"]
     assert enterprise.filing_status == "filed" and enterprise.legal_rep.name == "向东"
     assert db.session.scalar(db.select(CreditRecord.title).where(CreditRecord.enterprise_id == enterprise.id)) == \
         "完成企业备案"

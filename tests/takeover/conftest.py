@@ -1,7 +1,8 @@
 """Takeover fixtures: the processes deployed, the sandbox bank as a real HTTP server (escrow
 supervision comes from real escrow agreements), and a city with two streets, their heads,
 and enterprises of every kind the eligibility check tells apart."""
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from app.engine import calendar, runtime
 from app.engine.deploy import deploy
 from app.extensions import db
 from app.models import EmergencyTakeover, HumanTask
-from app.services import escrow, high_risk, takeover
+from app.services import escrow, evaluation, high_risk, scoring, takeover
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -25,10 +26,31 @@ def clock():
     calendar.set_clock(None)
 
 
+RATED_YEAR = 2025  # the annual evaluation before the takeovers of March 2026
+
+
 @pytest.fixture
 def processes(app):
     for key in ("emergency_takeover", "high_risk_escalation"):
         deploy(key, (BPMN / f"{key}.bpmn").read_text(encoding="utf-8"))
+    deploy("evaluation_rating", (BPMN / "evaluation_rating.bpmn").read_text(encoding="utf-8"),
+           {name: (BPMN / name).read_text(encoding="utf-8") for name in ("star_rating.dmn", "community_grade.dmn")})
+
+
+def rate(enterprise, total: str, year: int = RATED_YEAR) -> int:
+    """The annual evaluation's rating of the enterprise at a community it serves, through the
+    seam the evaluation case uses (`evaluation.rate`: the DMN tables set the stars)."""
+    from app.models import Community, Evaluation
+    standard = scoring.seed_default(year)
+    community = db.session.scalar(db.select(Community).where(Community.enterprise_id == enterprise.id)
+                                  .order_by(Community.id))
+    ev = Evaluation(year=year, standard_id=standard.id, enterprise_id=enterprise.id, community_id=community.id,
+                    scoring_due=date(year, 12, 15), total=Decimal(total))
+    db.session.add(ev)
+    db.session.flush()
+    stars = evaluation.rate(ev)["stars"]
+    db.session.commit()
+    return stars
 
 
 @pytest.fixture
@@ -86,8 +108,7 @@ def world(app, factory, processes, bank_url, clock):
         supervise(factory, e[key], center, bank)
     for key in ("listed", "public_listed"):
         list_high_risk(e[key], center, bureau)
-    e["rated"].star_rating = 4
-    db.session.commit()
+    assert rate(e["rated"], "92.00") == 4
     community = factory.community(enterprise=e["fled"], street_office=qianzhou, name="世纪华庭")
     factory.committee(community)
     bare = factory.community(enterprise=e["fled"], street_office=qianzhou, name="峒河湾")  # no owners' committee

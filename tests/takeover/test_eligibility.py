@@ -4,7 +4,8 @@ public-benefit exception to supervision, marked as such; recommendations ranked.
 from app.extensions import db
 from app.models import EmergencyTakeover, HumanTask, TakeoverCandidate
 from app.services import takeover
-from tests.takeover.conftest import act, client_for, open_case, propose, takeover_task
+from tests.html_tables import table_rows
+from tests.takeover.conftest import act, client_for, open_case, propose, rate, takeover_task
 
 
 def test_each_reason_and_the_public_benefit_exception(world):
@@ -98,6 +99,37 @@ def test_recommendations_exclude_the_unsupervised_and_high_risk_and_rank_by_rati
 
     page = login_as("street_office").get("/takeovers/recommendations").get_data(as_text=True)
     assert page.index("德馨物业") < page.index("乾元物业") < page.index("武陵山物业") < page.index("不予推荐的企业")
-    assert "年度考评评级尚未上线" in page
+    assert "按 2025 年度考评评定的企业星级排序" in page and "尚无企业经年度考评评定星级" not in page
     assert login_as("enterprise").get("/takeovers/recommendations").status_code == 403
     assert login_as("fire_brigade").get("/takeovers/recommendations").status_code == 200
+
+
+def test_recommendations_rank_by_the_stars_the_annual_evaluation_rated(app, world, login_as):
+    """Ratings from the evaluation's DMN tables outrank the credit file: 武陵山 (96 → 5★)
+    moves above 德馨 (92 → 4★), and 乾元, rated 85 → 3★, below both despite its good record."""
+    from app.services import records
+    records.credit(world["good"].id, "commendation", "年度优秀物业项目", positive=True, points=3)
+    db.session.commit()
+    assert rate(world["regular"], "96.00") == 5 and rate(world["good"], "85.00") == 3
+    db.session.expire_all()
+    assert (world["regular"].star_rating, world["rated"].star_rating, world["good"].star_rating) == (5, 4, 3)
+    recommended, _excluded = takeover.recommendations()
+    assert [e.enterprise.name for e, _ev in recommended] == ["武陵山物业", "德馨物业", "乾元物业"]
+
+    page = login_as("street_office").get("/takeovers/recommendations").get_data(as_text=True)
+    rows = table_rows(page, "recommended")
+    assert [r[1:3] for r in rows[1:]] == [["武陵山物业", "★★★★★"], ["德馨物业", "★★★★☆"], ["乾元物业", "★★★☆☆"]]
+    assert "按 2025 年度考评评定的企业星级排序" in page
+
+
+def test_without_an_evaluation_the_page_says_it_ranks_by_the_credit_file(app, factory, login_as):
+    from app.services import records
+    for name in ("甲物业", "乙物业"):
+        enterprise = factory.enterprise(name=name)
+        enterprise.filing_status, enterprise.under_supervision = "filed", True
+    records.credit(enterprise.id, "commendation", "年度优秀物业项目", positive=True, points=2)  # 乙 first
+    db.session.commit()
+    page = login_as("street_office").get("/takeovers/recommendations").get_data(as_text=True)
+    basis = page.split('data-testid="ranking-basis">')[1].split("</span>")[0]
+    assert basis.strip() == "尚无企业经年度考评评定星级，暂按诚信档案有效记录分值和不良记录数排序。"
+    assert [r[1:3] for r in table_rows(page, "recommended")[1:]] == [["乙物业", "未评级"], ["甲物业", "未评级"]]

@@ -42,6 +42,17 @@ def _field_errors(form, error: ValidationFailed) -> None:
     flash(error.message, "danger")
 
 
+def task_view(task) -> dict | None:
+    """For the task page of a filing case (templates/tasks/filing.html): the last submission."""
+    filing = filing_service.filing_for_instance(task.instance_id)
+    return filing_service.submission_view(filing) if filing else None
+
+
+@bp.record_once
+def _register_globals(state):
+    state.app.jinja_env.globals.update(filing_task_view=task_view)
+
+
 def _open_enterprise_task(instance_id: int):
     return db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                         HumanTask.status == "open", HumanTask.role == "enterprise"))

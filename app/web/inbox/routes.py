@@ -92,9 +92,7 @@ def task(task_id):
         try:
             tasks.complete(current_user, task_id, formdata)
         except ValidationFailed as e:
-            for name, message in e.fields.items():
-                if name in form._fields and message not in form._fields[name].errors:
-                    form._fields[name].errors = list(form._fields[name].errors) + [message]
+            form.add_errors(e.fields)
             flash(e.message, "danger")
         except ServiceError as e:
             flash(e.message, "danger")

@@ -1,4 +1,6 @@
 """Enterprises and communities: lists and detail pages, scoped to what the user may see."""
+from datetime import timedelta
+
 from markupsafe import escape
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,8 +11,9 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Community, CreditRecord, Enterprise
 from app.permissions import ensure_visible, login_required, roles_required, scoped
-from app.services import filing, high_risk, orgs, personal_data
+from app.services import contracts, filing, high_risk, orgs, personal_data
 from app.services.errors import ValidationFailed
+from app.web.contracts.routes import READERS as CONTRACT_READERS
 from app.web.exports import wants_xlsx, xlsx_response
 from app.web.labels import ENTERPRISE_FILING, RISK_STATUSES
 from forms.orgs import EnterpriseForm
@@ -86,7 +89,12 @@ def enterprise_detail(enterprise_id):
     credit = db.session.scalars(db.select(CreditRecord).where(CreditRecord.enterprise_id == enterprise.id)
                                 .order_by(CreditRecord.recorded_at.desc()).limit(200)).all()
     return render_template("orgs/enterprise.html", enterprise=enterprise, communities=communities, credit=credit,
-                           filings=filing.filings_of(enterprise.id), listings=high_risk.listings_of(enterprise.id))
+                           filings=filing.filings_of(enterprise.id), listings=high_risk.listings_of(enterprise.id),
+                           # as on the contract pages: only their readers, each the contracts it may see
+                           contracts=contracts.of_enterprise(current_user, enterprise.id)
+                           if current_user.has_role(*CONTRACT_READERS) else None,
+                           contract_labels={"kinds": contracts.KINDS, "statuses": contracts.STATUSES},
+                           today=contracts.today(), expiry_window=timedelta(days=contracts.EXPIRY_WINDOW_DAYS))
 
 
 @bp.route("/communities")

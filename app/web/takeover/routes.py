@@ -107,7 +107,9 @@ def recommendations():
         rows = [(rank, e, ev) for rank, (e, ev) in enumerate(recommended, start=1)] + [(None, e, None)
                                                                                      for e in excluded]
         return xlsx_response("recommendations", _("承接新业务推荐名录"), RECOMMENDATION_COLUMNS, rows)
-    return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded)
+    return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded,
+                           any_rated=any(ev.stars is not None for _e, ev in recommended),
+                           rated_year=service.rated_year())
 
 
 @bp.route("/heads", methods=["GET", "POST"])
