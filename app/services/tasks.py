@@ -82,7 +82,7 @@ def build_form(row: HumanTask, formdata=None, *, csrf=True):
     """The task's WTForms form; JSON bodies (API) arrive as dicts."""
     cls = form_class(row)
     if isinstance(formdata, dict) and not isinstance(formdata, MultiDict):  # a JSON body
-        formdata = _as_formdata(formdata)
+        formdata = as_formdata(formdata)
     meta = {} if csrf else {"csrf": False}
     data = None
     if formdata is None:  # shown, not submitted: the saved draft, else what the form prefills
@@ -106,7 +106,7 @@ def _restore_dates(form) -> None:
                 field.data = None
 
 
-def _as_formdata(body: dict) -> MultiDict:
+def as_formdata(body: dict) -> MultiDict:
     """A JSON body as form data: lists repeat the key, booleans become checked/absent."""
     pairs = []
     for key, value in body.items():
@@ -117,14 +117,18 @@ def _as_formdata(body: dict) -> MultiDict:
     return MultiDict(pairs)
 
 
+def field_errors(form) -> dict[str, str]:
+    """A validated form's errors, one message per field (what the API answers in "fields")."""
+    return {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()}
+
+
 def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
     """Validate the form, then complete the task; bad input changes nothing."""
     row = get_task_for(user, task_id)
     _require_actor(user, row)
     form = build_form(row, formdata, csrf=csrf)
     if not form.validate():
-        raise ValidationFailed(_("表单填写有误，请按提示修改。"),
-                               {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()})
+        raise ValidationFailed(_("表单填写有误，请按提示修改。"), field_errors(form))
     if hasattr(form, "check_task"):  # rules that need the case or the user, e.g. four eyes
         if problems := form.check_task(user, row):
             raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
