@@ -149,7 +149,6 @@ def post_message():
     return jsonify(result)
 
 
-
 TASK_FILTERS = [
     query_param("tab", "open: open tasks of my roles (claimed or not; with claimed=none the inbox's 待办); "
                 "mine: claimed by me; done: completed by me or for me; all: every open task (supervisors only, "
