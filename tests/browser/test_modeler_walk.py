@@ -78,7 +78,7 @@ def test_a_manager_edits_validates_and_deploys_a_process(app, demo_v1, factory, 
     screenshot(page, "modeler-edited")
 
     # A new step drawn in a pool of its own: the palette's pool below the process, a task in
-    # it made a user task (the replace menu's "用户任务"), named and given its form in the panel.
+    # it made a user task (the context pad's 更改类型 → 用户任务), named and given its form in the panel.
     # That pool has no lanes, so the task has no role: the panel says so, and so does the linter.
     main = box(page, "demo_review_pool")
     page.locator('.djs-palette .entry[data-action="create.participant-expanded"]').click()
@@ -89,9 +89,13 @@ def test_a_manager_edits_validates_and_deploys_a_process(app, demo_v1, factory, 
     page.locator('.djs-palette .entry[data-action="create.task"]').click()
     page.mouse.click(pool["x"] + pool["width"] / 2, pool["y"] + pool["height"] / 2)
     task_id = selected_id(page)
-    page.evaluate("""id => { const m = window.wuyeModeler;
-      m.get('selection').select(m.get('bpmnReplace').replaceElement(m.get('elementRegistry').get(id),
-                                                                    { type: 'bpmn:UserTask' })); }""", task_id)
+    page.wait_for_timeout(450)  # diagram-js swallows a click in the 400 ms after a create or drag (its click trap)
+    # select it afresh (the pad opened by the create does not open the menu), then 更改类型 → 用户任务
+    page.mouse.click(pool["x"] + pool["width"] * 0.9, pool["y"] - 20)  # empty canvas: nothing selected
+    select_element(page, task_id)
+    page.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    page.locator('.djs-popup [data-id="replace-with-user-task"]').click()
+    task_id = selected_id(page)  # the replaced shape
     rename(page, task_id, "附加审核")
     page.locator('[data-prop="formKey"]').select_option("demo.ReviewForm")
     assert page.locator('[data-prop="lane"]').inner_text() == "所在泳道：不在任何泳道中"
@@ -113,7 +117,7 @@ def test_a_manager_edits_validates_and_deploys_a_process(app, demo_v1, factory, 
     page.mouse.up()
     assert selected_id(page) == task_id  # still selected: the panel shows its new lane
     assert page.locator('[data-prop="lane"]').inner_text() == "所在泳道：住建局（housing_bureau）"
-    page.wait_for_timeout(450)  # diagram-js swallows a click in the 400 ms after a drag (its click trap)
+    page.wait_for_timeout(450)  # the click trap again
     select_element(page, pool_id, at=(0.02, 0.5))  # the pool's name band
     assert selected_id(page) == pool_id
     page.locator('.djs-context-pad .entry[data-action="delete"]').click()
