@@ -8,22 +8,34 @@ ERRORS = {"400": "bad request", "401": "no valid token", "403": "not allowed for
           "413": "request too large", "422": "invalid data, with field errors", "429": "too many requests"}
 
 
-def op(summary: str, responses: dict | None = None, body: dict | None = None, params=()) -> dict:
+def op(summary: str, responses: dict | None = None, body: dict | None = None, params=(), query=(),
+       form: dict | None = None) -> dict:
+    """An operation: `params` are path parameters, `query` query parameters (from `query_param`),
+    `body` a JSON request body and `form` the same as multipart/form-data. A response given
+    with its own "content" keeps it (e.g. a file download)."""
     answers = {code: {"description": text, "content": {"application/json": {"schema": ERROR}}}
                for code, text in ERRORS.items()}
     answers["200"] = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
     for code, answer in (responses or {}).items():
-        answers[code] = {**answer, "content": {"application/json": {"schema": ERROR if code >= "400" else
-                                                                    {"type": "object"}}}}
+        answers[code] = answer if "content" in answer else {
+            **answer, "content": {"application/json": {"schema": ERROR if code >= "400" else {"type": "object"}}}}
     spec = {"summary": summary, "responses": answers}
-    if body:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
+    if body or form:
+        content = {"application/json": {"schema": body}} if body else {}
+        if form:
+            content["multipart/form-data"] = {"schema": form}
+        spec["requestBody"] = {"required": True, "content": content}
+    if params or query:
         spec["parameters"] = [{"name": p, "in": "path", "required": True,
                                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1} if p.endswith("_id") else
                                {"type": "string", "enum": ["suspend", "resume", "terminate", "retry"]}
-                               if p == "action" else {"type": "string"}} for p in params]
+                               if p == "action" else {"type": "string"}} for p in params] + list(query)
     return spec
+
+
+def query_param(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
 
 
 PATHS = {

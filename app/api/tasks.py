@@ -1,26 +1,56 @@
 """Tasks, process instances and messages: the engine through the same services as the pages."""
-from datetime import datetime
-
-from flask import jsonify, request
+from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import CombinedMultiDict
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import PATHS, op, query_param
 from app.engine import runtime
 from app.extensions import db
-from app.models import HumanTask, InstanceEvent
-from app.permissions import actionable_tasks
+from app.models import Attachment, HumanTask, InstanceEvent
+from app.services import attachments, cases, inbox
 from app.services import tasks as task_service
+from app.services import users as user_service
 from app.services.errors import Forbidden, ValidationFailed
+
+MAX_PER_PAGE = 100
+
+
+def _positive(args, name: str, default: int, maximum: int | None = None) -> int:
+    value = args.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or not 0 < int(value) <= (maximum or 2**31 - 1):
+        raise ValidationFailed(_("查询条件有误。"), {name: _("须为 1 到 %(max)d 之间的整数。", max=maximum)
+                                                     if maximum else _("须为正整数。")})
+    return int(value)
+
+
+def _paged(query, args, to_json) -> dict:
+    """One page of a list: items, and the total, page and per_page (at most MAX_PER_PAGE)."""
+    page = db.paginate(query, page=_positive(args, "page", 1),
+                       per_page=_positive(args, "per_page", 50, MAX_PER_PAGE), error_out=False)
+    return {"items": [to_json(row) for row in page.items], "total": page.total, "page": page.page,
+            "per_page": page.per_page, "pages": page.pages}
+
+
+def _flag(args, name: str) -> bool:
+    value = args.get(name, "")
+    if value not in ("", "0", "1", "true", "false"):
+        raise ValidationFailed(_("查询条件有误。"), {name: _("可选值：%(values)s。", values="1、0")})
+    return value in ("1", "true")
 
 
 def task_json(row: HumanTask, with_form=False) -> dict:
     data = {"id": row.id, "name": row.name, "process": row.model_key, "title": row.title, "role": row.role,
             "instance_id": row.instance_id, "status": row.status, "form_key": row.form_key,
             "claimed_by": row.claimed_by.username if row.claimed_by else None,
-            "created_at": row.created_at.isoformat(), "due_at": row.due_at.isoformat() if row.due_at else None}
+            "completed_by": row.completed_by.username if row.completed_by else None,
+            "started_at": row.instance.started_at.isoformat(), "created_at": row.created_at.isoformat(),
+            "due_at": row.due_at.isoformat() if row.due_at else None,
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None}
     if with_form:
         form = task_service.build_form(row, None, csrf=False)
         data["form"] = [{"name": f.name, "label": str(f.label.text), "type": f.type, "required": bool(f.flags.required),
@@ -40,35 +70,26 @@ def instance_json(instance) -> dict:
             "incident": instance.incident, "next_timer_at": instance.next_timer_at.isoformat()
             if instance.next_timer_at else None,
             "open_tasks": [task_json(t) for t in open_tasks],
+            "attachments": [attachment_json(a) for a in db.session.scalars(
+                db.select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))],
             "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "task": e.task_name,
                           "actor": e.actor.username if e.actor else None, "data": e.data, "message": e.message}
                          for e in events]}
 
 
+def attachment_json(row: Attachment) -> dict:
+    return {"id": row.id, "filename": row.filename, "field": row.field, "content_type": row.content_type,
+            "size": row.size, "sha256": row.sha256, "task_id": row.task_id,
+            "uploaded_by": row.uploaded_by.username if row.uploaded_by else None,
+            "uploaded_at": row.uploaded_at.isoformat(), "url": url_for("api.download_attachment", attachment_id=row.id)}
+
+
 @bp.get("/tasks")
 def list_tasks():
-    args = request.args
-    query = actionable_tasks(current_user).where(HumanTask.status == "open")
-    if args.get("process"):
-        query = query.where(HumanTask.model_key == args["process"])
-    if args.get("role"):
-        query = query.where(HumanTask.role == args["role"])
-    claimed = args.get("claimed")
-    if claimed == "me":
-        query = query.where(HumanTask.claimed_by_id == current_user.id)
-    elif claimed == "none":
-        query = query.where(HumanTask.claimed_by_id.is_(None))
-    if args.get("due_before"):
-        try:
-            due = datetime.fromisoformat(args["due_before"])
-        except ValueError:
-            raise ValidationFailed(_("日期格式不正确。"), {"due_before": _("请使用 ISO 日期，如 2026-12-31。")})
-        query = query.where(HumanTask.due_at <= due)
-    if args.get("text"):
-        like = f"%{args['text'].strip()}%"
-        query = query.where(HumanTask.title.like(like) | HumanTask.name.like(like))
-    rows = db.session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(500)).all()
-    return jsonify(items=[task_json(r) for r in rows])
+    """The inbox's tabs, filters, sort and pages; garbage in a filter is a 422, not ignored."""
+    filters = inbox.Filters.from_args(request.args, strict=True, tabs=inbox.API_TABS)
+    inbox.require_tab(current_user, filters.tab)
+    return jsonify(_paged(inbox.search(current_user, filters), request.args, task_json))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -88,10 +109,14 @@ def unclaim_task(task_id):
 
 @bp.post("/tasks/<int:task_id>/complete")
 def complete_task(task_id):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("请求体须为 JSON 对象。"))
-    instance = task_service.complete(current_user, task_id, body, csrf=False)
+    """JSON, or multipart/form-data when the form asks for documents (the page's checks apply)."""
+    if request.mimetype == "multipart/form-data":
+        formdata = CombinedMultiDict([request.files, request.form])
+    else:
+        formdata = request.get_json(silent=True)
+        if not isinstance(formdata, dict):
+            raise ValidationFailed(_("请求体须为 JSON 对象。"))
+    instance = task_service.complete(current_user, task_id, formdata, csrf=False)
     return jsonify(instance_json(instance))
 
 
@@ -124,17 +149,43 @@ def post_message():
     return jsonify(result)
 
 
+TASK_FILTERS = [
+    query_param("tab", "open: open tasks of my roles (claimed or not; with claimed=none the inbox's 待办); "
+                "mine: claimed by me; done: completed by me or for me; all: every open task (supervisors only, "
+                "else 403)", {"type": "string", "enum": list(inbox.API_TABS)}),
+    query_param("process", "process key"), query_param("task", "task name"), query_param("role", "role code"),
+    query_param("claimed", "me | none", {"type": "string", "enum": list(inbox.CLAIMED)}),
+    query_param("community_id", "community", {"type": "integer", "minimum": 1}),
+    query_param("enterprise_id", "enterprise", {"type": "integer", "minimum": 1}),
+    query_param("street_office_id", "street office", {"type": "integer", "minimum": 1}),
+    query_param("due", "overdue | today (due within one working day) | week",
+                {"type": "string", "enum": list(inbox.DUES)}),
+    query_param("due_before", "due at or before: an ISO datetime, or a date (its whole day); without an offset "
+                "Asia/Shanghai time"),
+    query_param("text", "words in the case title or task name"),
+    query_param("sort", "created (task arrival) | started (case start) | due | title | name",
+                {"type": "string", "enum": list(inbox.SORTS)}),
+    query_param("desc", "1: descending", {"type": "string", "enum": ["0", "1"]}),
+]
+PAGING = [query_param("page", "page number, from 1", {"type": "integer", "minimum": 1}),
+          query_param("per_page", f"items per page (default 50, at most {MAX_PER_PAGE})",
+                      {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})]
+
 PATHS.update({
-    "/tasks": {"get": op("Open tasks for my roles (filters: process, role, claimed=me|none, due_before, text)")},
+    "/tasks": {"get": op("My tasks by tab, filtered, sorted and paged; the answer has items and the total",
+                         query=TASK_FILTERS + PAGING)},
     "/tasks/{task_id}": {"get": op("A task with its form fields", {"404": {"description": "not visible"}},
                                    params=["task_id"])},
     "/tasks/{task_id}/claim": {"post": op("Claim a task", {"403": {"description": "not your role"},
                                                           "409": {"description": "claimed by another"}},
                                           params=["task_id"])},
     "/tasks/{task_id}/unclaim": {"post": op("Give a claimed task back", params=["task_id"])},
-    "/tasks/{task_id}/complete": {"post": op("Complete a task with its form data", {
-        "403": {"description": "not your role"}, "409": {"description": "already completed or claimed"},
-        "422": {"description": "field errors"}}, body={"type": "object"}, params=["task_id"])},
+    "/tasks/{task_id}/complete": {"post": op(
+        "Complete a task with its form data: JSON, or multipart/form-data with the documents the form asks for "
+        "as files under the field's name (at most 10 MB; PDF, JPG, PNG, DOCX, XLSX)", {
+            "403": {"description": "not your role"}, "409": {"description": "already completed or claimed"},
+            "422": {"description": "field errors"}}, body={"type": "object"},
+        form={"type": "object", "additionalProperties": {"type": "string"}}, params=["task_id"])},
     "/processes/{key}/instances": {"post": op("Start a case", {"201": {"description": "started"},
                                                               "403": {"description": "may not start"}},
                                               body={"type": "object", "properties": {
@@ -169,18 +220,59 @@ def reassign_task(task_id):
     return jsonify(task_json(task_service.reassign(current_user, task_id, to_user)))
 
 
+def instance_row_json(i) -> dict:
+    return {"id": i.id, "process": i.model_key, "title": i.title, "status": i.status, "incident": i.incident,
+            "business_key": i.business_key, "started_at": i.started_at.isoformat()}
+
+
 @bp.get("/instances")
 def list_instances():
-    from app.models import ProcessInstance
-    from app.permissions import visible_instances
-    query = visible_instances(current_user).order_by(ProcessInstance.id.desc())
-    if request.args.get("process"):
-        query = query.where(ProcessInstance.model_key == request.args["process"])
-    if request.args.get("status"):
-        query = query.where(ProcessInstance.status == request.args["status"])
-    rows = db.session.scalars(query.limit(500)).all()
-    return jsonify(items=[{"id": i.id, "process": i.model_key, "title": i.title, "status": i.status,
-                           "business_key": i.business_key, "started_at": i.started_at.isoformat()} for i in rows])
+    args = request.args
+    status = args.get("status", "")
+    if status and status not in cases.STATUSES:
+        raise ValidationFailed(_("查询条件有误。"), {"status": _("可选值：%(values)s。", values="、".join(cases.STATUSES))})
+    query = cases.search(current_user, process=args.get("process", ""), status=status,
+                         incident=_flag(args, "incident"), overdue=_flag(args, "overdue"), q=args.get("text", ""))
+    return jsonify(_paged(query, args, instance_row_json))
+
+
+@bp.get("/instances/<int:instance_id>/diagram")
+def instance_diagram(instance_id):
+    return jsonify(cases.diagram(current_user, instance_id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download_attachment(attachment_id):
+    row = cases.attachment_for(current_user, attachment_id)
+    return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename)
+
+
+def substitute_json(row) -> dict:
+    return {"id": row.id, "substitute": row.substitute.username, "substitute_name": row.substitute.display_name,
+            "starts_on": row.starts_on.isoformat(), "ends_on": row.ends_on.isoformat()}
+
+
+@bp.get("/substitutes")
+def list_substitutes():
+    return jsonify(items=[substitute_json(r) for r in user_service.substitutes_of(current_user)])
+
+
+@bp.post("/substitutes")
+def add_substitute():
+    """Through the page's form, so the same fields are required and checked."""
+    from forms.orgs import SubstituteForm
+    form = SubstituteForm(formdata=task_service.as_formdata(_body()), meta={"csrf": False})
+    if not form.validate():
+        raise ValidationFailed(_("表单填写有误，请按提示修改。"), task_service.field_errors(form))
+    row = user_service.add_substitute(current_user, form.username.data, form.starts_on.data, form.ends_on.data)
+    return jsonify(substitute_json(row)), 201
+
+
+@bp.delete("/substitutes/<int:substitute_id>")
+def remove_substitute(substitute_id):
+    user_service.remove_substitute(current_user, substitute_id)
+    return jsonify(deleted=substitute_id)
 
 
 @bp.post("/instances/<int:instance_id>/comments")
@@ -201,7 +293,25 @@ PATHS.update({
     "/tasks/{task_id}/reassign": {"post": op("Reassign a task (supervisors)", {"403": {"description": "not a supervisor"}},
                                              params=["task_id"], body={"type": "object", "properties": {
                                                  "username": {"type": "string"}}})},
-    "/instances": {"get": op("Cases I may read (filters: process, status)")},
+    "/instances": {"get": op("Cases I may read, newest first, paged; the answer has items and the total", query=[
+        query_param("process", "process key"),
+        query_param("status", "case status", {"type": "string", "enum": list(cases.STATUSES)}),
+        query_param("incident", "1: stopped on an error", {"type": "string", "enum": ["0", "1"]}),
+        query_param("overdue", "1: with an open task past its due time", {"type": "string", "enum": ["0", "1"]}),
+        query_param("text", "words in the case title")] + PAGING)},
+    "/instances/{instance_id}/diagram": {"get": op(
+        "The case's BPMN diagram and its element states (completed, active, waiting)", params=["instance_id"])},
+    "/attachments/{attachment_id}": {"get": op("Download a case document", {"200": {
+        "description": "the file", "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                               for t in sorted({t for t, _m in attachments.ALLOWED.values()})}}},
+        params=["attachment_id"])},
+    "/substitutes": {
+        "get": op("My substitutes (who may act on my tasks, and when)"),
+        "post": op("Name a substitute for a period", {"201": {"description": "created"}}, body={
+            "type": "object", "required": ["username", "starts_on", "ends_on"], "properties": {
+                "username": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
+                "ends_on": {"type": "string", "format": "date"}}})},
+    "/substitutes/{substitute_id}": {"delete": op("Remove one of my substitutes", params=["substitute_id"])},
     "/instances/{instance_id}/comments": {"post": op("Comment on a case", {"201": {"description": "created"}},
                                                      params=["instance_id"], body={"type": "object", "properties": {
                                                          "body": {"type": "string"}}})},

@@ -71,3 +71,38 @@ def add_comment(user, instance_id: int, body: str) -> CaseComment:
     audit.record("case.comment", comment, after={"instance_id": instance.id}, actor=user)
     db.session.commit()
     return comment
+
+
+STATUSES = ("running", "waiting", "error", "suspended", "completed", "terminated")
+
+
+def search(user, *, process: str = "", status: str = "", incident: bool = False, overdue: bool = False,
+           q: str = ""):
+    """Cases the user may read, newest first: the case list and the API filter alike.
+    incident = stopped on an error; overdue = has an open task past its due time."""
+    from app.engine.calendar import now
+    from app.models import ProcessInstance
+    from app.permissions import visible_instances
+    query = visible_instances(user).order_by(ProcessInstance.id.desc())
+    if process:
+        query = query.where(ProcessInstance.model_key == process)
+    if status in STATUSES:
+        query = query.where(ProcessInstance.status == status)
+    if incident:
+        query = query.where(ProcessInstance.status == "error")
+    if overdue:
+        late = db.select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_at < now())
+        query = query.where(ProcessInstance.id.in_(late))
+    if q:
+        query = query.where(ProcessInstance.title.like(f"%{q.strip()}%"))
+    return query
+
+
+def attachment_for(user, attachment_id: int) -> Attachment:
+    """A case document, if the user may read its case (else NotFound, as for the case)."""
+    from app.services.errors import NotFound
+    row = db.session.get(Attachment, attachment_id)
+    if row is None or row.instance_id is None:
+        raise NotFound(_("附件不存在。"))
+    get_instance_for(user, row.instance_id)
+    return row

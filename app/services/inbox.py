@@ -1,18 +1,37 @@
 """The task inbox: which tasks a user sees in each tab, filtered, sorted and paged.
-Reads only the HumanTask projection (never deserializes a workflow)."""
+Reads only the HumanTask projection (never deserializes a workflow); the case's start
+time comes from its instance row, loaded for the shown page only."""
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from app.engine.calendar import current_calendar, now
 from app.extensions import db
 from app.models import Community, Enterprise, HumanTask, ProcessInstance, StreetOffice
 from app.permissions import actionable_tasks, may_supervise, scoped
+from app.services.errors import Forbidden, ValidationFailed
 
-TABS = ("todo", "mine", "done", "all")
-SORTS = {"created": HumanTask.created_at, "due": HumanTask.due_at, "title": HumanTask.title, "name": HumanTask.name}
+TABS = ("todo", "mine", "done", "all")  # the inbox page's tabs
+API_TABS = ("open", "mine", "done", "all")  # open: every open task of my roles, claimed or not
+SORTS = {"created": HumanTask.created_at, "started": ProcessInstance.started_at, "due": HumanTask.due_at,
+         "title": HumanTask.title, "name": HumanTask.name}
+DUES = ("overdue", "today", "week")
+CLAIMED = ("me", "none")
+
+
+def parse_local_time(value: str, *, end_of_day=False) -> datetime:
+    """An ISO date or datetime from a user; without an offset it is local (Asia/Shanghai) time.
+    A plain date means its start, or with end_of_day its last moment. ValueError if garbage."""
+    value = (value or "").strip()
+    if len(value) == 10:
+        day = date.fromisoformat(value)
+        return datetime.combine(day, time.max if end_of_day else time.min, _zone())
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=_zone())
 
 
 @dataclass
@@ -27,19 +46,51 @@ class Filters:
     q: str = ""
     sort: str = "created"
     desc: bool = False
+    role: str = ""
+    claimed: str = ""  # me | none
+    due_before: datetime | None = None
 
     @classmethod
-    def from_args(cls, args) -> "Filters":
+    def from_args(cls, args, *, strict=False, tabs=TABS) -> "Filters":
+        """The inbox page ignores what it does not understand (a stale bookmark still opens);
+        strict (the API) refuses it with field errors instead."""
+        errors = {}
+
+        def pick(name, allowed, default=""):
+            value = args.get(name, "")
+            if value in allowed:
+                return value
+            if value and strict:
+                errors[name] = _("可选值：%(values)s。", values="、".join(allowed))
+            return default
+
         def as_int(name):
             value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            if value.isdigit() and 0 < int(value) < 2**31:
+                return int(value)
+            if value and strict:
+                errors[name] = _("须为正整数。")
+            return None
 
-        tab = args.get("tab", "todo")
-        return cls(tab=tab if tab in TABS else "todo", process=args.get("process", ""), task=args.get("task", ""),
-                   community_id=as_int("community_id"), enterprise_id=as_int("enterprise_id"),
-                   street_office_id=as_int("street_office_id"), due=args.get("due", ""),
-                   q=(args.get("q") or "").strip()[:100], sort=args.get("sort") if args.get("sort") in SORTS else "created",
-                   desc=args.get("desc") == "1")
+        due_before = None
+        if args.get("due_before"):
+            try:
+                due_before = parse_local_time(args["due_before"], end_of_day=True)
+            except ValueError:
+                if strict:
+                    errors["due_before"] = _("请使用 ISO 日期或时间，如 2026-12-31 或 2026-12-31T18:00。")
+        desc = args.get("desc", "")
+        if strict and desc not in ("", "0", "1", "true", "false"):
+            errors["desc"] = _("可选值：%(values)s。", values="1、0")
+        filters = cls(tab=pick("tab", tabs, tabs[0]), process=args.get("process", "").strip(),
+                      task=args.get("task", "").strip(), community_id=as_int("community_id"),
+                      enterprise_id=as_int("enterprise_id"), street_office_id=as_int("street_office_id"),
+                      due=pick("due", DUES), q=(args.get("q") or args.get("text") or "").strip()[:100],
+                      sort=pick("sort", tuple(SORTS), "created"), desc=desc in ("1", "true"),
+                      role=args.get("role", "").strip(), claimed=pick("claimed", CLAIMED), due_before=due_before)
+        if errors:
+            raise ValidationFailed(_("查询条件有误。"), errors)
+        return filters
 
 
 def _zone():
@@ -66,6 +117,8 @@ def due_state(task: HumanTask) -> str:
 
 def tab_query(user, tab: str):
     base = db.select(HumanTask)
+    if tab == "open":
+        return actionable_tasks(user, base).where(HumanTask.status == "open")
     if tab == "todo":
         return actionable_tasks(user, base).where(HumanTask.status == "open", HumanTask.claimed_by_id.is_(None))
     if tab == "mine":
@@ -78,8 +131,22 @@ def tab_query(user, tab: str):
     return base.where(db.false())
 
 
+def require_tab(user, tab: str) -> None:
+    """The API says no where the page shows an empty tab: 全部 is for supervisors."""
+    if tab == "all" and not may_supervise(user):
+        raise Forbidden(_("只有主管可以查看全部任务。"))
+
+
 def search(user, f: Filters):
     query = tab_query(user, f.tab)
+    if f.role:
+        query = query.where(HumanTask.role == f.role)
+    if f.claimed == "me":
+        query = query.where(HumanTask.claimed_by_id == user.id)
+    elif f.claimed == "none":
+        query = query.where(HumanTask.claimed_by_id.is_(None))
+    if f.due_before:
+        query = query.where(HumanTask.due_at <= f.due_before)
     if f.process:
         query = query.where(HumanTask.model_key == f.process)
     if f.task:
@@ -96,6 +163,10 @@ def search(user, f: Filters):
     if f.q:
         like = f"%{f.q}%"
         query = query.where(HumanTask.title.like(like) | HumanTask.name.like(like))
+    # the case's start time for the shown rows only (one query per page, not a join per task)
+    query = query.options(selectinload(HumanTask.instance).load_only(ProcessInstance.started_at))
+    if f.sort == "started":
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     column = SORTS[f.sort]
     order = column.desc() if f.desc else column.asc()
     if f.sort == "due":
@@ -150,6 +221,3 @@ def filter_choices(user) -> dict:
                                           .order_by(Community.name).limit(500)).all(),
     }
 
-
-def instance_started_at(task: HumanTask):
-    return db.session.scalar(db.select(ProcessInstance.started_at).where(ProcessInstance.id == task.instance_id))

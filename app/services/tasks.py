@@ -82,7 +82,7 @@ def build_form(row: HumanTask, formdata=None, *, csrf=True):
     """The task's WTForms form; JSON bodies (API) arrive as dicts."""
     cls = form_class(row)
     if isinstance(formdata, dict) and not isinstance(formdata, MultiDict):  # a JSON body
-        formdata = _as_formdata(formdata)
+        formdata = as_formdata(formdata)
     meta = {} if csrf else {"csrf": False}
     data = None
     if formdata is None:  # shown, not submitted: the saved draft, else what the form prefills
@@ -109,7 +109,7 @@ def _restore_dates(form) -> None:
                 field.data = None
 
 
-def _as_formdata(body: dict) -> MultiDict:
+def as_formdata(body: dict) -> MultiDict:
     """A JSON body as form data: lists repeat the key, booleans become checked/absent."""
     pairs = []
     for key, value in body.items():
@@ -118,6 +118,11 @@ def _as_formdata(body: dict) -> MultiDict:
                 continue
             pairs.append((key, "y" if item is True else str(item)))
     return MultiDict(pairs)
+
+
+def field_errors(form) -> dict[str, str]:
+    """A validated form's errors, one message per field (what the API answers in "fields")."""
+    return {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()}
 
 
 def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:

@@ -73,16 +73,22 @@ def _todo_count(user) -> int:
     return count_of(user, "todo")
 
 
-def nav_items():
+def nav_items(only: str | None = None):
     items = []
     for item in NAV:
-        if item.endpoint not in current_app.view_functions:
+        if item.endpoint not in current_app.view_functions or only not in (None, item.endpoint):
             continue
         if item.roles and not current_user.has_role(*item.roles):
             continue
         count = item.count(current_user) if item.count else None
-        items.append({"endpoint": item.endpoint, "label": item.label, "icon": item.icon, "count": count})
+        items.append({"endpoint": item.endpoint, "label": item.label, "icon": item.icon, "count": count,
+                      "dom_id": "nav-" + item.endpoint.replace(".", "-")})
     return items
+
+
+def nav_item(endpoint: str) -> dict | None:
+    """One entry as the bar shows it now (an htmx answer refreshes its badge out of band)."""
+    return next(iter(nav_items(only=endpoint)), None)
 
 
 def register_nav(app) -> None:

@@ -1,8 +1,9 @@
 """In the browser: a process manager opens a shipped process in the bpmn-js editor (no CSP
 violation, no console error), renames a task and hands a lane to another role through the
-properties panel, saves the draft, sees the linter's error on a user task placed outside
-any lane, fixes it, deploys with a change note, and a new case follows the new version
-while an older case stays on the old one."""
+properties panel, saves the draft, draws a new user task in a pool of its own (no lanes, so
+no role: the panel and the linter say so), fixes it by dragging the task into a lane, deploys
+with a change note, and a new case follows the new version while an older case stays on the
+old one."""
 from app.engine import runtime
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, ProcessModelVersion
@@ -76,36 +77,60 @@ def test_a_manager_edits_validates_and_deploys_a_process(app, demo_v1, factory, 
     page.get_by_test_id("save-status").filter(has_text="草稿已保存").wait_for()
     screenshot(page, "modeler-edited")
 
-    # A user task outside any lane: inside a new expanded sub-process (lanes name the pool's
-    # tasks, not a sub-process's). The linter says so, on the element.
-    page.evaluate("""() => {
-      const m = window.wuyeModeler, reg = m.get('elementRegistry'), modeling = m.get('modeling');
-      const factory = m.get('elementFactory'), bpmn = m.get('bpmnFactory');
-      const pool = reg.get('demo_review_pool'), lane = reg.get('lane_center');
-      const sub = modeling.createShape(factory.createShape({ type: 'bpmn:SubProcess', isExpanded: true,
-        businessObject: bpmn.create('bpmn:SubProcess', { id: 'extra_review', name: '补充审核' }) }),
-        { x: lane.x + lane.width + 200, y: lane.y + 120 }, pool);
-      modeling.createShape(factory.createShape({ type: 'bpmn:UserTask',
-        businessObject: bpmn.create('bpmn:UserTask', { id: 'stray_task', name: '附加审核' }) }),
-        { x: sub.x + sub.width / 2, y: sub.y + sub.height / 2 }, sub);
-      m.get('canvas').zoom('fit-viewport');
-    }""")
+    # A new step drawn in a pool of its own: the palette's pool below the process, a task in
+    # it made a user task (the context pad's 更改类型 → 用户任务), named and given its form in the panel.
+    # That pool has no lanes, so the task has no role: the panel says so, and so does the linter.
+    main = box(page, "demo_review_pool")
+    page.locator('.djs-palette .entry[data-action="create.participant-expanded"]').click()
+    page.mouse.click(main["x"] + main["width"] / 2, main["y"] + main["height"] + 150)
+    pool_id = selected_id(page)
+    page.evaluate("() => window.wuyeModeler.get('canvas').zoom('fit-viewport')")
+    pool = box(page, pool_id)
+    page.locator('.djs-palette .entry[data-action="create.task"]').click()
+    page.mouse.click(pool["x"] + pool["width"] / 2, pool["y"] + pool["height"] / 2)
+    task_id = selected_id(page)
+    page.wait_for_timeout(450)  # diagram-js swallows a click in the 400 ms after a create or drag (its click trap)
+    # select it afresh (the pad opened by the create does not open the menu), then 更改类型 → 用户任务
+    page.mouse.click(pool["x"] + pool["width"] * 0.9, pool["y"] - 20)  # empty canvas: nothing selected
+    select_element(page, task_id)
+    page.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    page.locator('.djs-popup [data-id="replace-with-user-task"]').click()
+    task_id = selected_id(page)  # the replaced shape
+    rename(page, task_id, "附加审核")
+    page.locator('[data-prop="formKey"]').select_option("demo.ReviewForm")
+    assert page.locator('[data-prop="lane"]').inner_text() == "所在泳道：不在任何泳道中"
     page.get_by_test_id("validate").click()
     problem = page.get_by_test_id("problem").filter(has_text="不在任何泳道中")
     problem.wait_for()
-    assert problem.get_attribute("data-element") == "stray_task"
+    assert page.get_by_test_id("problem").count() == 1 and "附加审核" in problem.inner_text()
+    assert problem.get_attribute("data-element") == task_id
     assert page.locator(".wuye-problem-badge").count() >= 1
-    assert page.locator('.djs-element.wuye-problem[data-element-id="stray_task"]').count() == 1
+    assert page.locator(f'.djs-element.wuye-problem[data-element-id="{task_id}"]').count() == 1
     screenshot(page, "modeler-lint")
 
-    # Fix it: select the sub-process and delete it from its context pad, validate again.
-    select_element(page, "extra_review", at=(0.1, 0.1))
+    # Fix it: drag the task into the bureau's lane (a free spot right of 超期结束), then remove
+    # the pool it leaves empty; the task keeps its name and form, now with a role.
+    task, end = box(page, task_id), box(page, "end_overdue")
+    page.mouse.move(task["x"] + task["width"] / 2, task["y"] + task["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 250, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
+    assert selected_id(page) == task_id  # still selected: the panel shows its new lane
+    assert page.locator('[data-prop="lane"]').inner_text() == "所在泳道：住建局（housing_bureau）"
+    page.wait_for_timeout(450)  # the click trap again
+    select_element(page, pool_id, at=(0.02, 0.5))  # the pool's name band
+    assert selected_id(page) == pool_id
     page.locator('.djs-context-pad .entry[data-action="delete"]').click()
-    validate_and_deploy(page, "审核改由住建局办理，任务改名", 2)
+    assert page.locator(f'.djs-element[data-element-id="{task_id}"]').count() == 1
+    screenshot(page, "modeler-lint-fixed")
+    validate_and_deploy(page, "审核改由住建局办理，任务改名，增加附加审核", 2)
     screenshot(page, "modeler-deployed")
 
     v2 = db.session.scalar(db.select(ProcessModelVersion).where(ProcessModelVersion.number == 2))
-    assert v2 is not None and "审核申报材料" in v2.bpmn_xml and "stray_task" not in v2.bpmn_xml
+    assert v2 is not None and "审核申报材料" in v2.bpmn_xml and 'name="附加审核"' in v2.bpmn_xml
+    from app.engine.linter import _lanes
+    from app.engine.specs import safe_xml
+    assert _lanes(safe_xml(v2.bpmn_xml))[task_id] == "住建局" and pool_id not in v2.bpmn_xml
     new = runtime.start("demo_review", title="新版案件", data=START)
     assert db.session.get(ProcessInstance, new.id).version_id == v2.id
     assert db.session.get(ProcessInstance, old.id).version_id == demo_v1.id
@@ -116,6 +141,14 @@ def test_a_manager_edits_validates_and_deploys_a_process(app, demo_v1, factory, 
     assert (reviews[old.id].name, reviews[old.id].role) == ("审核材料", "housing_center")
     assert (reviews[new.id].name, reviews[new.id].role) == ("审核申报材料", "housing_bureau")
     assert errors == [], errors
+
+
+def box(page, element_id):
+    return page.locator(f'.djs-element[data-element-id="{element_id}"]').first.bounding_box()
+
+
+def selected_id(page) -> str:
+    return page.evaluate("() => window.wuyeModeler.get('selection').get()[0].id")
 
 
 def rename(page, element_id, name):
@@ -166,7 +199,10 @@ def test_diff_trial_and_decision_pages_render_without_errors(app, demo_v1, facto
     from app.services import modeler
     manager = factory.user("process_manager", username="liucheng")
     draft = modeler.open_draft("demo_review", manager)
-    modeler.save_draft("demo_review", manager, draft.lock_version, bpmn_xml=edited(draft.bpmn_xml))
+    from tests.modeler.test_diff_migration_trial import OVERDUE_PATH, without
+    # renamed and handed to the bureau, and without the review's deadline path
+    modeler.save_draft("demo_review", manager, draft.lock_version,
+                       bpmn_xml=without(edited(draft.bpmn_xml), *OVERDUE_PATH))
     modeler.create_decision("demo_review", "star_rating.dmn", "star_rating", "企业星级", manager)
 
     page = new_page()
@@ -175,6 +211,12 @@ def test_diff_trial_and_decision_pages_render_without_errors(app, demo_v1, facto
     page.goto("/modeler/demo_review/diff?from=1&to=draft")
     page.locator('[data-testid="diff-new"][data-rendered="true"]').wait_for()
     assert page.locator('[data-testid="diff-new"] .djs-element.wuye-changed[data-element-id="review"]').count() == 1
+    page.locator('[data-testid="diff-old"][data-rendered="true"]').wait_for()
+    for element_id in OVERDUE_PATH:  # removed: marked on the old version's diagram, gone from the new
+        assert page.locator(f'[data-testid="diff-old"] .djs-element.wuye-removed[data-element-id="{element_id}"]').count() == 1
+        assert page.locator(f'[data-testid="diff-new"] .djs-element[data-element-id="{element_id}"]').count() == 0
+    removed = page.get_by_test_id("changes").locator("li").filter(has_text="删除")
+    assert removed.count() == len(OVERDUE_PATH) and removed.filter(has_text="记录超期").count() == 1
     screenshot(page, "modeler-diff")
 
     page.goto("/modeler/demo_review/decisions/star_rating.dmn/edit")

@@ -25,6 +25,10 @@ def case(app, factory):
     return {"instance": instance, "task": task, "enterprise": enterprise, "community": community}
 
 
+def event_count(instance_id) -> int:
+    return db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(InstanceEvent.instance_id == instance_id))
+
+
 def test_enterprise_sees_its_task_in_the_inbox_with_case_title(login_as, case):
     client = login_as("enterprise", org=case["enterprise"])
     body = client.get("/inbox").get_data(as_text=True)
@@ -52,11 +56,16 @@ def test_claim_in_place_with_htmx_then_mine_tab(login_as, case):
     assert 'data-testid="inbox-empty"' in client.get("/inbox?tab=todo").get_data(as_text=True)
     colleague = login_as("enterprise", org=case["enterprise"])
     refused = colleague.post(f"/tasks/{case['task'].id}/claim", headers={"HX-Request": "true"})
-    assert "已由" in refused.get_data(as_text=True)
-    body = colleague.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "x", "amount": "1"},
-                          follow_redirects=True).get_data(as_text=True)
-    assert "签收" in body
-    assert db.session.get(HumanTask, case["task"].id).status == "open"
+    assert f"该任务已由 {client.user.display_name} 签收。" in refused.get_data(as_text=True)
+    events = event_count(case["instance"].id)
+    response = colleague.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "x", "amount": "1"})
+    assert response.status_code == 409
+    assert f"该任务已由 {client.user.display_name} 签收，您不能办理。" in response.get_data(as_text=True)
+    row = db.session.get(HumanTask, case["task"].id)
+    assert (row.status, row.claimed_by_id, row.completed_data, row.draft) == ("open", client.user.id, None, None)
+    assert event_count(case["instance"].id) == events
+    assert colleague.post(f"/tasks/{case['task'].id}", data={"action": "draft", "title": "x"}).status_code == 409
+    assert db.session.get(HumanTask, case["task"].id).draft is None
 
 
 def test_bulk_claim(login_as, case):
@@ -87,9 +96,15 @@ def test_completing_records_who_and_moves_the_case(login_as, case):
     client = login_as("enterprise", org=case["enterprise"])
     response = client.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "材料", "amount": "100"})
     assert response.status_code == 302
-    again = client.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "材料", "amount": "100"},
-                        follow_redirects=True)
-    assert "该任务已办理完毕" in again.get_data(as_text=True)
+    done = db.session.get(HumanTask, case["task"].id)
+    before = (done.completed_data, done.completed_at, done.instance.lock_version, event_count(case["instance"].id))
+    again = client.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "改过的材料", "amount": "999"})
+    assert again.status_code == 409
+    assert "该任务已经办理完毕，无需重复提交。" in again.get_data(as_text=True)
+    done = db.session.get(HumanTask, case["task"].id)
+    assert (done.completed_data, done.completed_at, done.instance.lock_version,
+            event_count(case["instance"].id)) == before
+    assert done.completed_data["title"] == "材料"
     center = login_as("housing_center")
     assert "审核材料" in center.get("/inbox").get_data(as_text=True)
     page = center.get(f"/cases/{case['instance'].id}").get_data(as_text=True)

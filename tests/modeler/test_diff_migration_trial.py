@@ -47,6 +47,27 @@ def without(xml: str, *ids: str) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
+OVERDUE_PATH = ("review_deadline", "mark_overdue", "end_overdue", "f_overdue", "f_overdue_end")
+
+
+def test_the_diff_lists_and_marks_removed_elements(demo_v1, manager):
+    """The draft drops the review's deadline path: each element is listed as removed, marked on
+    the old version's diagram, and absent from the new one's markers."""
+    d = draft_of(manager)
+    assert save(manager, without(d["xml"], *OVERDUE_PATH), d["lock_version"]).status_code == 200
+    html = manager.get("/modeler/demo_review/diff?from=1&to=draft").get_data(as_text=True)
+    changes = html.split('data-testid="changes"')[1].split("</ul>")[0]
+    removed = [item for item in changes.split('<li class="list-group-item">')[1:] if "删除" in item]
+    assert len(removed) == 5
+    for label in ("边界事件 “5 个工作日未审核”", "脚本任务 “记录超期”", "结束事件 “超期结束”"):
+        assert any(label in item for item in removed), label
+    assert all(any(f"<code class=\"small\">{i}</code>" in item for item in removed) for i in OVERDUE_PATH)
+    old = manager.get("/modeler/demo_review/diff.json?from=1&to=draft&side=old").get_json()
+    assert sorted(old["states"]["removed"]) == sorted(OVERDUE_PATH) and "review_deadline" in old["xml"]
+    new = manager.get("/modeler/demo_review/diff.json?from=1&to=draft&side=new").get_json()
+    assert "review_deadline" not in new["xml"] and new["states"] == {"added": [], "changed": []}
+
+
 def test_migration_preview_and_moving_chosen_cases(demo_v1, manager):
     at_submit = runtime.start("demo_review", title="在提交环节", data=START)
     at_review = runtime.start("demo_review", title="在审核环节", data=START)

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditEvent, ModelDraft, ProcessModelVersion
-from tests.modeler.conftest import DEMO, draft_of, edited
+from tests.modeler.conftest import BPMN, DEMO, draft_of, edited
 
 SECRET = Path("/etc/hostname")
 NS = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -125,3 +125,33 @@ def test_the_service_refuses_other_roles_too(demo_v1, factory):
 def test_anonymous_users_are_sent_to_login(demo_v1, client):
     response = client.get("/modeler/demo_review/edit")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_dmn_upload_goes_into_the_draft_and_export_gives_it_back(demo_v1, manager, login_as):
+    dmn = (BPMN / "star_rating.dmn").read_text(encoding="utf-8")
+    for name, content, expected in (("star_rating.dmn", DEMO, "不是 DMN 模型"),
+                                    ("star_rating.dmn", HOSTILE["external entity"][0], "DOCTYPE"),
+                                    ("star_rating.dmn", dmn[: len(dmn) // 2], "不是有效的 XML")):
+        refused = upload(manager, name, content)
+        assert refused.status_code == 422 and expected in refused.get_data(as_text=True), expected
+    assert draft_of(manager)["dmn"] == {}
+
+    response = upload(manager, "../../star_rating.dmn", dmn)  # a path in the name is dropped
+    assert response.status_code == 302 and response.headers["Location"].endswith("/modeler/demo_review/edit")
+    draft = draft_of(manager)
+    assert draft["dmn"] == {"star_rating.dmn": dmn} and draft["xml"] == DEMO  # the diagram is untouched
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "process.import"))
+    assert event.after == {"file": "star_rating.dmn", "kind": "dmn"}
+    assert "star_rating.dmn" in manager.get("/modeler/demo_review").get_data(as_text=True)
+
+    exported = manager.get("/modeler/demo_review/export?dmn=star_rating.dmn")
+    assert exported.status_code == 200 and exported.get_data(as_text=True) == dmn
+    assert 'filename=star_rating.dmn' in exported.headers["Content-Disposition"]
+    assert manager.get("/modeler/demo_review/export?dmn=other.dmn").status_code == 404
+    assert manager.get("/modeler/demo_review/export?version=1&dmn=star_rating.dmn").status_code == 404  # not in v1
+    # deployed with the draft, the version keeps it
+    d = draft_of(manager)
+    assert manager.post("/modeler/demo_review/deploy", data={"note": "加入星级表",
+                                                             "lock_version": d["lock_version"]}).status_code == 302
+    assert manager.get("/modeler/demo_review/export?version=2&dmn=star_rating.dmn").get_data(as_text=True) == dmn
+    assert login_as("housing_center").get("/modeler/demo_review/export?version=2&dmn=star_rating.dmn").status_code == 403

@@ -1,21 +1,19 @@
 """Case lists and case pages, with supervisor actions."""
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.engine.calendar import now
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, User
-from app.permissions import login_required, may_supervise, visible_instances
-from app.services import cases, tasks
+from app.models import ProcessInstance, User
+from app.permissions import login_required, may_supervise
+from app.services import attachments, cases, tasks
 from app.services.errors import ServiceError
 from app.web.exports import wants_xlsx, xlsx_response
 from app.web.labels import status_name
 
 bp = Blueprint("cases", __name__)
 
-STATUSES = ("running", "waiting", "error", "suspended", "completed", "terminated")
 CASE_COLUMNS = [
     ("#", lambda i: i.id),
     (_l("案件"), lambda i: i.title),
@@ -29,23 +27,14 @@ CASE_COLUMNS = [
 @login_required
 def index():
     args = request.args
-    query = visible_instances(current_user).order_by(ProcessInstance.id.desc())
-    if args.get("process"):
-        query = query.where(ProcessInstance.model_key == args["process"])
-    if args.get("status") in STATUSES:
-        query = query.where(ProcessInstance.status == args["status"])
-    if args.get("incident") == "1":
-        query = query.where(ProcessInstance.status == "error")
-    if args.get("overdue") == "1":
-        overdue = db.select(HumanTask.instance_id).where(HumanTask.status == "open", HumanTask.due_at < now())
-        query = query.where(ProcessInstance.id.in_(overdue))
-    if args.get("q"):
-        query = query.where(ProcessInstance.title.like(f"%{args['q'].strip()}%"))
+    query = cases.search(current_user, process=args.get("process", ""), status=args.get("status", ""),
+                         incident=args.get("incident") == "1", overdue=args.get("overdue") == "1",
+                         q=args.get("q", ""))
     if wants_xlsx():
         return xlsx_response("cases", _("案件"), CASE_COLUMNS, db.session.scalars(query))
     page = db.paginate(query, per_page=25, error_out=False)
     processes = db.session.scalars(db.select(ProcessInstance.model_key).distinct()).all()
-    return render_template("cases/index.html", page=page, args=args, statuses=STATUSES, processes=processes)
+    return render_template("cases/index.html", page=page, args=args, statuses=cases.STATUSES, processes=processes)
 
 
 @bp.route("/cases/<int:instance_id>")
@@ -98,12 +87,6 @@ def reassign(task_id):
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id):
-    from flask import abort, send_file
-    from app.models import Attachment
-    from app.services import attachments
-    row = db.session.get(Attachment, attachment_id)
-    if row is None or row.instance_id is None:
-        abort(404)
-    tasks.get_instance_for(current_user, row.instance_id)  # 404 unless the case is visible
+    row = cases.attachment_for(current_user, attachment_id)  # 404 unless its case is visible
     return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
                      download_name=row.filename)

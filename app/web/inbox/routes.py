@@ -10,6 +10,7 @@ from app.extensions import db
 from app.services import inbox, tasks
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
+from app.web.nav import nav_item
 
 bp = Blueprint("inbox", __name__)
 
@@ -17,7 +18,7 @@ TASK_COLUMNS = [
     (_l("案件"), lambda t: t.title),
     (_l("任务"), lambda t: t.name),
     (_l("流程"), lambda t: t.model_key),
-    (_l("发起时间"), lambda t: t.created_at),
+    (_l("发起时间"), lambda t: t.instance.started_at),
     (_l("期限"), lambda t: t.due_at),
     (_l("签收人"), lambda t: t.claimed_by.display_name if t.claimed_by else ""),
 ]
@@ -30,7 +31,7 @@ def index():
     if wants_xlsx():
         return xlsx_response("tasks", _("任务"), TASK_COLUMNS, db.session.scalars(inbox.search(current_user, filters)))
     page = db.paginate(inbox.search(current_user, filters), per_page=25, error_out=False)
-    return render_template("inbox/index.html", page=page, f=filters, counts=inbox.counts(current_user),
+    return render_template("inbox/index.html", page=page, f=filters, tab=filters.tab, counts=inbox.counts(current_user),
                            choices=inbox.filter_choices(current_user), due_state=inbox.due_state)
 
 
@@ -47,7 +48,8 @@ def unclaim(task_id):
 
 
 def _claim_action(task_id, action, done_message):
-    """Claim/unclaim in place: htmx gets the updated row, a plain form a redirect."""
+    """Claim/unclaim in place: htmx gets the updated row (with the cells of the tab it sits
+    in) and, out of band, the tab counts and the nav badge; a plain form a redirect."""
     error = None
     try:
         row = action(current_user, task_id)
@@ -55,8 +57,10 @@ def _claim_action(task_id, action, done_message):
         error = e.message
         row = tasks.get_task_for(current_user, task_id)
     if request.headers.get("HX-Request"):
-        return render_template("inbox/_row.html", t=row, due_state=inbox.due_state, error=error,
-                               flash_message=None if error else done_message)
+        tab = request.args.get("tab") if request.args.get("tab") in inbox.TABS else "todo"
+        return render_template("inbox/_claimed.html", t=row, tab=tab, due_state=inbox.due_state, error=error,
+                               flash_message=None if error else done_message, counts=inbox.counts(current_user),
+                               nav_item=nav_item("inbox.index"))
     flash(error or done_message, "danger" if error else "success")
     return redirect(request.referrer or url_for("inbox.index"))
 
