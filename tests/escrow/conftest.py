@@ -68,3 +68,44 @@ def approve_a_disbursement(setup, bank_url, factory):
                                                         HumanTask.spec_id == "review"))
     runtime.complete_task(task.id, {"decision": "approve", "comment": ""}, setup["center"])
     return req
+
+
+def control(bank_url, action, **body):
+    """Tell the sandbox bank what to do (unsigned /_control/ endpoint); its answer."""
+    response = requests.post(f"{bank_url}/_control/{action}", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bank_instruction(bank_url, reference) -> dict:
+    return next(i for i in requests.get(f"{bank_url}/_control/state", timeout=5).json()["instructions"]
+                if i["reference"] == reference)
+
+
+def open_task(instance_id, spec_id=None):
+    from app.extensions import db
+    from app.models import HumanTask
+    db.session.expire_all()
+    query = db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    if spec_id:
+        query = query.where(HumanTask.spec_id == spec_id)
+    return db.session.scalar(query.order_by(HumanTask.id))
+
+
+@pytest.fixture
+def clock():
+    """Pin the engine clock at now; `clock.advance(minutes=…)` travels and fires due timers."""
+    from datetime import timedelta
+    from app.engine import calendar, runtime
+
+    class Clock:
+        at = calendar.now()
+
+        def advance(self, **delta) -> int:
+            self.at += timedelta(**delta)
+            calendar.set_clock(self.at)
+            return runtime.advance_due_timers()
+
+    calendar.set_clock(Clock.at)
+    yield Clock()
+    calendar.set_clock(None)
