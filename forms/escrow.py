@@ -64,6 +64,12 @@ class ReconciliationForm(BaseForm):
     cause = TextAreaField(_l("差异原因"), validators=[DataRequired(_l("请填写差异原因。")), Length(max=2000)])
     resolution = StringField(_l("处理结果"), validators=[DataRequired(_l("请填写处理结果。")), Length(max=300)])
 
+    def bind_task(self, row) -> None:
+        """What differs, from the case's start: the lines to look at."""
+        from app.services.escrow import difference_lines
+        if lines := difference_lines(row.instance_id):
+            self.cause.description = "；".join(lines)
+
 
 class OpenAccountForm(BaseForm):
     community_id = SelectField(_l("小区"), coerce=int, validators=[DataRequired(_l("请选择小区。"))])

@@ -623,6 +623,24 @@ def reconcile(account: EscrowAccount) -> Reconciliation:
     return result
 
 
+def difference_lines(instance_id: int) -> list[str]:
+    """The differences a reconciliation case was opened for, as lines to read."""
+    from app.models import InstanceEvent
+    data = db.session.scalar(db.select(InstanceEvent.data).where(InstanceEvent.instance_id == instance_id,
+                                                                 InstanceEvent.kind == "started")) or {}
+    lines = []
+    if data.get("problem") == "statement":
+        lines.append(_("银行流水 %(serial)s 数据有误：%(fields)s", serial=data.get("serial"),
+                       fields="，".join((data.get("fields") or {}).values())))
+    for line in data.get("unbooked") or []:
+        lines.append(_("未入账的银行流水 %(serial)s（%(direction)s %(amount)s）", serial=line.get("serial"),
+                       direction=_("收入") if line.get("direction") == "credit" else _("支出"),
+                       amount=line.get("amount")))
+    for key in data.get("not_at_bank") or []:
+        lines.append(_("台账有而银行流水中没有：%(key)s", key=key))
+    return lines
+
+
 def _open_case(account: EscrowAccount, key: str, title: str, data: dict) -> None:
     """A case for the housing center about this account, unless one is open for `key`."""
     open_case = db.session.scalar(db.select(ProcessInstance.id).where(
