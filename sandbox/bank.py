@@ -249,6 +249,8 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
     def control(action):
         body = request.get_json(silent=True) or {}
         if action in ("notify", "renotify", "flush-notifications"):
+            if not notify_url:
+                return jsonify(error="no_notify_url", message="started without --notify-url"), 409
             return jsonify(answers=_send_now(action, body))  # outside the lock: Wuye may call the bank back
         with state.lock:
             if action == "down":

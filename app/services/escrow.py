@@ -287,8 +287,8 @@ def _wake_case(instruction: BankInstruction) -> None:
     try:
         runtime.deliver_message(BANK_RESULT_MESSAGE, instance.business_key, {"reference": instruction.reference},
                                 message_id=f"bank-result-{instruction.reference}")
-    except (Conflict, NotFound):
-        db.session.rollback()  # the case moved meanwhile: its poll reads the result
+    except ServiceError:
+        db.session.rollback()  # the case moved meanwhile: its next poll reads the result
 
 
 # ---------------------------------------------------------------- agreements and accounts
