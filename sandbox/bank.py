@@ -2,9 +2,15 @@
 
 Signed requests only (HMAC, see app/integrations/signing.py). Payment instructions are
 keyed by the client's unique reference: a repeated reference returns the same instruction
-and never pays twice. Instructions go accepted → processing → success | failed | returned.
-/_control/ (unsigned) lets tests and demos deposit owner payments, settle instructions,
-fail or delay the next call, and take the bank down.
+and never pays twice. Instructions go processing → success | failed | returned (a returned
+one moves no money here), or "unknown" until settled; each executed one is a debit on the
+statement carrying its reference. Incoming payments and final results are notified,
+signed, to --notify-url (resent on 5xx).
+/_control/ (unsigned) lets tests and demos deposit payments, debit the account from the
+bank's side, put a raw (even malformed) line on the statement and correct it, settle
+instructions or mark them unknown, hold notifications and flush them, send a notification
+again or a tampered one (bad signature, old timestamp, replayed nonce) and see Wuye's
+answer, fail or delay the next call, and take the bank down.
 
 Run: python -m sandbox.bank --port 8101 [--notify-url URL]
 """
@@ -36,6 +42,9 @@ class BankState:
         self.fail_next = None
         self.delay_next = 0.0
         self.auto_settle = True
+        self.auto_notify = True
+        self.outbox = []  # notifications held while auto_notify is off
+        self.notified = []  # every notification payload, for sending one again
 
     def next_serial(self) -> str:
         self.serial += 1
@@ -45,12 +54,15 @@ class BankState:
         body = "62170" + f"{len(self.accounts) + 1:013d}"
         return body + luhn_check_digit(body)
 
-    def post(self, account_no, amount: Decimal, direction: str, counterparty: str, memo: str) -> dict:
+    def post(self, account_no, amount: Decimal, direction: str, counterparty: str, memo: str,
+             reference: str | None = None) -> dict:
         account = self.accounts[account_no]
         account["balance"] += amount if direction == "credit" else -amount
         tx = {"serial": self.next_serial(), "account_no": account_no, "direction": direction,
               "amount": str(amount), "counterparty": counterparty, "memo": memo,
               "at": datetime.now(timezone.utc).isoformat(), "balance_after": str(account["balance"])}
+        if reference:
+            tx["reference"] = reference
         account["transactions"].append(tx)
         return tx
 
@@ -71,18 +83,38 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
     state = BankState()
     app.bank_state = state
 
+    def deliver(payload: dict, tamper: str | None = None) -> list[dict]:
+        """POST one signed notification to Wuye now; Wuye's answers. `tamper`: "signature"
+        (signed with a wrong secret), "expired" (an hour old) or "replay" (sent twice with
+        the same nonce)."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        path = "/" + notify_url.split("://", 1)[-1].split("/", 1)[-1]
+        headers = {"Content-Type": "application/json", **sign_headers(
+            "forged-" + (notify_secret or secret) if tamper == "signature" else notify_secret or secret, key_id,
+            "POST", path, body, now=time.time() - 3600 if tamper == "expired" else None)}
+        answers = []
+        for _ in range(2 if tamper == "replay" else 1):
+            response = requests.post(notify_url, data=body, headers=headers, timeout=30)
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = response.text
+            answers.append({"status_code": response.status_code, "body": answer})
+        return answers
+
     def notify(payload: dict) -> None:
         if not notify_url:
             return
+        with state.lock:
+            state.notified.append(payload)
+            if not state.auto_notify:
+                state.outbox.append(payload)
+                return
 
         def send():
-            body = json.dumps(payload, ensure_ascii=False).encode()
-            path = "/" + notify_url.split("://", 1)[-1].split("/", 1)[-1]
             for attempt in range(5):
-                headers = {"Content-Type": "application/json",
-                           **sign_headers(notify_secret or secret, key_id, "POST", path, body)}
                 try:
-                    if requests.post(notify_url, data=body, headers=headers, timeout=5).status_code < 500:
+                    if deliver(payload)[0]["status_code"] < 500:
                         return
                 except requests.RequestException:
                     pass
@@ -168,6 +200,7 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
                         and existing["to_account"] == body.get("to_account"))
                 if not same:
                     return jsonify(error="reference_reused", message="该业务参考号已用于另一笔指令"), 409
+                existing["sends"] += 1  # the same reference again: answered, never executed again
                 return jsonify(existing)
             account = state.accounts.get(body.get("from_account"))
             if account is None:
@@ -175,26 +208,32 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
             instruction = {"reference": reference, "bank_ref": "BK" + uuid.uuid4().hex[:12].upper(),
                            "from_account": body.get("from_account"), "to_account": body.get("to_account"),
                            "to_name": body.get("to_name", ""), "amount": str(amount),
-                           "purpose": body.get("purpose", ""), "status": "processing", "serial": None}
+                           "purpose": body.get("purpose", ""), "status": "processing", "serial": None, "sends": 1}
             state.instructions[reference] = instruction
             if state.auto_settle:
                 _settle(instruction, "success")
             return jsonify(instruction), 201
 
-    def _settle(instruction, result):
-        if instruction["status"] != "processing":
+    def _settle(instruction, result, reason=None):
+        if instruction["status"] not in ("processing", "unknown"):
+            return
+        if result == "unknown":  # the bank itself cannot tell yet: no notification
+            instruction["status"] = "unknown"
             return
         account = state.accounts[instruction["from_account"]]
         if result == "success" and account["balance"] < Decimal(instruction["amount"]):
-            result = "failed"
-            instruction["reason"] = "insufficient_funds"
+            result, reason = "failed", "insufficient_funds"
         if result == "success":
             tx = state.post(instruction["from_account"], Decimal(instruction["amount"]), "debit",
-                            instruction["to_name"] or instruction["to_account"], instruction["purpose"])
+                            instruction["to_name"] or instruction["to_account"], instruction["purpose"],
+                            reference=instruction["reference"])
             instruction["serial"] = tx["serial"]
+        elif reason or result == "returned":
+            instruction["reason"] = reason or "returned"
         instruction["status"] = result
         notify({"type": "instruction", "reference": instruction["reference"], "status": result,
-                "bank_ref": instruction["bank_ref"], "serial": instruction["serial"]})
+                "bank_ref": instruction["bank_ref"], "serial": instruction["serial"],
+                "reason": instruction.get("reason", "")})
 
     @app.get("/instructions/<reference>")
     def instruction_status(reference):
@@ -209,6 +248,10 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
     @app.post("/_control/<action>")
     def control(action):
         body = request.get_json(silent=True) or {}
+        if action in ("notify", "renotify", "flush-notifications"):
+            if not notify_url:
+                return jsonify(error="no_notify_url", message="started without --notify-url"), 409
+            return jsonify(answers=_send_now(action, body))  # outside the lock: Wuye may call the bank back
         with state.lock:
             if action == "down":
                 state.down = True
@@ -220,6 +263,25 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
                 state.delay_next = float(body.get("seconds", 10))
             elif action == "auto-settle":
                 state.auto_settle = bool(body.get("on", True))
+            elif action == "auto-notify":
+                state.auto_notify = bool(body.get("on", True))
+            elif action == "debit":  # the bank's own debit (a fee, a court's deduction): no instruction of ours
+                amount = _money(body.get("amount"))
+                return jsonify(state.post(body["account_no"], amount, "debit", body.get("payee", "托管银行"),
+                                          body.get("memo", "扣款")))
+            elif action == "inject":  # a raw statement line as given, malformed or not; the balance is untouched
+                tx = {"serial": state.next_serial(), "account_no": body["account_no"], "direction": "credit",
+                      "counterparty": "业主", "memo": "物业费", "at": datetime.now(timezone.utc).isoformat(),
+                      **body.get("transaction", {})}
+                state.accounts[body["account_no"]]["transactions"].append(tx)
+                return jsonify(tx)
+            elif action == "correct":  # the bank corrects a line of its statement (a credit, now well formed)
+                lines = state.accounts[body["account_no"]]["transactions"]
+                line = next(t for t in lines if t["serial"] == body["serial"])
+                amount = _money(body.get("amount"))
+                line.update(amount=str(amount), direction="credit")
+                state.accounts[body["account_no"]]["balance"] += amount
+                return jsonify(line)
             elif action == "deposit":
                 amount = _money(body.get("amount"))
                 tx = state.post(body["account_no"], amount, "credit", body.get("payer", "业主"), body.get("memo", "物业费"))
@@ -238,12 +300,27 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-bank-secret", notify
                 return jsonify(accounts=numbers)
             elif action == "settle":
                 targets = [state.instructions[body["reference"]]] if body.get("reference") else \
-                    [i for i in state.instructions.values() if i["status"] == "processing"]
+                    [i for i in state.instructions.values() if i["status"] in ("processing", "unknown")]
                 for instruction in targets:
-                    _settle(instruction, body.get("result", "success"))
+                    _settle(instruction, body.get("result", "success"), body.get("reason"))
             else:
                 abort(404)
         return jsonify(ok=True)
+
+    def _send_now(action, body) -> list[dict]:
+        """Notifications sent at once, with Wuye's answers: one given (maybe tampered), one
+        sent before again with a fresh signature (a duplicate), or those held back."""
+        if action == "notify":
+            return deliver(body["payload"], body.get("tamper"))
+        if action == "renotify":
+            with state.lock:
+                payload = next(p for p in reversed(state.notified) if
+                               (body.get("serial") and p.get("serial") == body["serial"] and p["type"] == "transaction")
+                               or (body.get("reference") and p.get("reference") == body["reference"]))
+            return deliver(payload)
+        with state.lock:
+            held, state.outbox = state.outbox, []
+        return [answer for payload in held for answer in deliver(payload)]
 
     @app.get("/_control/state")
     def control_state():

@@ -1,4 +1,4 @@
-"""Escrow jobs: pull bank statements into the ledger, reconcile balances."""
+"""Escrow jobs: pull bank statements into the ledger, reconcile balances and statements."""
 import logging
 
 from app.extensions import db
@@ -22,11 +22,12 @@ def pull_statements() -> int:
 
 
 def reconcile_all() -> int:
-    """Daily: compare each account's ledger with the bank; differences open cases."""
+    """Daily: compare each account's ledger with the bank's balance and statement;
+    differences open cases. Returns how many accounts differ."""
     differences = 0
     for account_id in db.session.scalars(db.select(EscrowAccount.id).order_by(EscrowAccount.id)).all():
         try:
-            if escrow.reconcile(db.session.get(EscrowAccount, account_id)) != 0:
+            if not escrow.reconcile(db.session.get(EscrowAccount, account_id)).ok:
                 differences += 1
         except BankUnavailable as e:
             db.session.rollback()

@@ -82,6 +82,8 @@ def lint_elements(bpmn_xml: str, dmn_files: dict[str, str] | None = None) -> lis
                                            form=form_key)))
         if props.get("due"):
             _check_expr(problems, _("用户任务 %(task)s 的期限", task=_label(task)), props["due"], element_id=tid)
+        if props.get("assignee"):
+            _check_expr(problems, _("用户任务 %(task)s 的办理人", task=_label(task)), props["assignee"], element_id=tid)
 
     for task in root.iter(f"{{{b}}}serviceTask"):
         tid = task.get("id")

@@ -6,8 +6,8 @@ from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEve
 from app.models.org import Bank, Community, Department, DeviceSupplier, Enterprise, OwnersCommittee, StreetOffice
 from app.models.contracts import Contract, ContractRound, ContractTemplate, RevisionOpinion, TemplateClause
 from app.models.disputes import Dispute, HotlineReply, MediationSession, StreetMediator
-from app.models.escrow import (BankInstruction, DisbursementRequest, EscrowAccount, EscrowAgreement, LedgerEntry,
-                               LedgerTxn)
+from app.models.escrow import (BankInstruction, CenterHead, DisbursementRequest, EscrowAccount, EscrowAgreement,
+                               LedgerEntry, LedgerTxn)
 from app.models.filing import EnterpriseFiling, HighRiskListing, HighRiskPerson
 from app.models.integration import IntegrationNonce
 from app.models.modeler import ModelDraft, ModelTrial
@@ -19,7 +19,7 @@ from app.models.takeover import EmergencyTakeover, StreetOfficeHead, TakeoverCan
 from app.models.user import ApiToken, User, UserRole
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "BankInstruction", "DisbursementRequest", "EscrowAccount",
+    "ApiToken", "Attachment", "AuditEvent", "BankInstruction", "CenterHead", "DisbursementRequest", "EscrowAccount",
     "EscrowAgreement", "EnterpriseFiling", "HighRiskListing", "HighRiskPerson", "LedgerEntry", "LedgerTxn", "CaseComment", "CreditRecord", "Disclosure", "Substitute", "CalendarDay", "CalendarYear", "HumanTask", "InstanceEvent", "IntegrationNonce", "Notification", "MessageSubscription",
     "ProcessInstance", "ProcessModel", "ProcessModelVersion", "ServiceCall", "Bank", "Community", "Department", "DeviceSupplier",
     "Enterprise", "OwnersCommittee", "Person", "StreetOffice", "User", "UserRole",

@@ -146,3 +146,13 @@ class DisbursementRequest(db.Model):
 
     escrow_account = db.relationship("EscrowAccount")
     requested_by = db.relationship("User", foreign_keys=[requested_by_id])
+
+
+class CenterHead(db.Model):
+    """The head (负责人) of the housing security service center, registered by an
+    administrator: overdue disbursement approvals escalate to this user alone."""
+
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    registered_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+    user = db.relationship("User")

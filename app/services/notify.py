@@ -120,9 +120,10 @@ def users_for_task(task: HumanTask) -> list[User]:
 
 def tasks_opened(tasks: list[HumanTask]) -> None:
     """A new task in the inbox: tell each user who may act on it (called by the engine as
-    it projects the inbox, in the case's transaction)."""
+    it projects the inbox, in the case's transaction); a task given to one user (its
+    `assignee`) tells that user only."""
     for task in tasks:
-        for user in users_for_task(task):
+        for user in [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task):
             notify(user, "task", f"新任务：{task.name}", task.title,
                    data={"task_id": task.id, "instance_id": task.instance_id})
 

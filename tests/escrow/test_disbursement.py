@@ -239,13 +239,14 @@ def test_bank_notifications_forged_replayed_and_duplicated(setup, app, client):
 def test_reconciliation_difference_opens_a_case(setup, bank_url, login_as):
     account = setup["account"]
     deposit(bank_url, account.account_no, "500.00")  # not yet pulled into the ledger
-    assert escrow.reconcile(account) == Decimal("500.00")
+    assert escrow.reconcile(account).difference == Decimal("500.00")
     escrow.reconcile(account)  # the case is open already: no second one
     cases = db.session.scalars(db.select(ProcessInstance).where(ProcessInstance.model_key == "escrow_reconciliation")).all()
     assert len(cases) == 1 and "500.00" in cases[0].title
     assert "核对监管账户差异" in login_as("housing_center").get("/inbox").get_data(as_text=True)
     pull(account)
-    assert escrow.reconcile(account) == Decimal("0.00")
+    result = escrow.reconcile(account)
+    assert result.difference == Decimal("0.00") and result.ok
 
 
 def test_statement_pull_posts_each_transaction_once(setup, bank_url):

@@ -56,3 +56,51 @@ def test_score_100_or_more_releases_everything_without_a_committee_task(setup, b
     assert db.session.get(ProcessInstance, instance.id).status == "completed"
     assert escrow.balance(account.id) == Decimal("0.00")
     assert db.session.scalar(db.select(db.func.count(HumanTask.id))) == 0
+
+
+def test_the_cut_for_community_infrastructure_is_executed_through_the_bank(setup, bank_url, year_end, login_as,
+                                                                           factory):
+    import requests
+    account = funded(setup, bank_url, "20000.00")
+    instance = escrow.start_year_end(account.id, 2026, "90", setup["center"])  # cut 10 %: 2 000.00
+    task = db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                        HumanTask.status == "open"))
+    committee = login_as("owners_committee", org=factory.committee(setup["community"]))
+    committee.post(f"/tasks/{task.id}", data={"action": "complete", "destination": "infrastructure",
+                                              "resolution": "业主大会决议：用于更换小区路灯",
+                                              "to_account": "6222021234567890128", "to_name": "世纪华庭业主委员会"})
+    cut = db.session.scalar(db.select(BankInstruction).where(BankInstruction.kind == "cut_infrastructure"))
+    assert cut.amount == Decimal("2000.00") and cut.status == "success"
+    at_bank = next(i for i in requests.get(f"{bank_url}/_control/state", timeout=5).json()["instructions"]
+                   if i["reference"] == cut.reference)
+    assert (at_bank["to_account"], at_bank["to_name"], at_bank["amount"], at_bank["status"]) == (
+        "6222021234567890128", "世纪华庭业主委员会", "2000.00", "success")
+    assert db.session.get(ProcessInstance, instance.id).status == "completed"
+    txn = db.session.scalar(db.select(LedgerTxn).where(LedgerTxn.kind == "cut_infrastructure"))
+    assert sorted((e.book, e.amount) for e in txn.entries) == [("bank", Decimal("-2000.00")),
+                                                               ("infrastructure", Decimal("2000.00"))]
+    assert escrow.balance(account.id) == Decimal("0.00") == bank_balance(bank_url, account.account_no)
+
+
+def test_a_returned_year_end_release_goes_back_to_the_center_and_is_paid_once(setup, bank_url, year_end, login_as,
+                                                                              clock):
+    from tests.escrow.conftest import control, open_task
+    account = funded(setup, bank_url, "12345.67")
+    control(bank_url, "auto-settle", on=False)
+    instance = escrow.start_year_end(account.id, 2026, "100", setup["center"])
+    release = db.session.scalar(db.select(BankInstruction))
+    assert release.status == "processing" and db.session.get(ProcessInstance, instance.id).status == "waiting"
+    control(bank_url, "settle", reference=release.reference, result="returned")
+    clock.advance(minutes=6)
+    task = open_task(instance.id)
+    assert task.spec_id == "release_failed" and task.role == "housing_center"
+    assert escrow.balance(account.id) == Decimal("12345.67")  # nothing booked for a returned payment
+    control(bank_url, "auto-settle", on=True)
+    login_as("housing_center").post(f"/tasks/{task.id}", data={"action": "complete", "decision": "reissue",
+                                                                "comment": "收款账户已更正"})
+    db.session.expire_all()
+    assert [(i.reference, i.status) for i in db.session.scalars(db.select(BankInstruction).order_by(BankInstruction.id))] \
+        == [(release.reference, "returned"), (f"{release.reference}-2", "success")]
+    assert db.session.get(ProcessInstance, instance.id).status == "completed"
+    assert escrow.balance(account.id) == Decimal("0.00") == bank_balance(bank_url, account.account_no)
+    assert db.session.scalar(db.select(db.func.count(LedgerTxn.id)).where(LedgerTxn.kind == "year_end_release")) == 1

@@ -1,19 +1,17 @@
-"""Escrow pages: accounts, ledger, disbursement requests, bank instructions."""
-import io
-
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+"""Escrow pages: accounts, ledger, disbursement requests, bank instructions, the center's head."""
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Bank, BankInstruction, Community, DisbursementRequest, EscrowAccount, LedgerTxn
+from app.models import Bank, BankInstruction, Community, DisbursementRequest, EscrowAccount, User, UserRole
 from app.permissions import login_required, roles_required
 from app.services import escrow
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
-from app.web.labels import INSTRUCTION_STATUSES
-from forms.escrow import DisbursementRequestForm, OpenAccountForm
+from app.web.labels import INSTRUCTION_STATUSES, LEDGER_KINDS
+from forms.escrow import CenterHeadForm, DisbursementRequestForm, LedgerFilterForm, OpenAccountForm
 
 bp = Blueprint("escrow", __name__, url_prefix="/escrow")
 
@@ -23,6 +21,14 @@ ACCOUNT_COLUMNS = [
     (_l("托管银行"), lambda r: r["account"].bank.name),
     (_l("余额（元）"), lambda r: r["balance"]),
     (_l("保证金下限（元）"), lambda r: r["floor"]),
+]
+LEDGER_COLUMNS = [
+    (_l("记账时间"), lambda t: t.booked_at),
+    (_l("类型"), lambda t: LEDGER_KINDS.get(t.kind, t.kind)),
+    (_l("金额（元）"), lambda t: t.amount),
+    (_l("摘要"), lambda t: t.memo),
+    (_l("银行流水号"), lambda t: t.bank_serial or ""),
+    (_l("指令编号"), lambda t: t.instruction_reference or ""),
 ]
 INSTRUCTION_COLUMNS = [
     (_l("指令编号"), lambda i: i.reference),
@@ -67,6 +73,17 @@ def open_account():
     return render_template("escrow/open.html", form=form)
 
 
+def _ledger_filters(account):
+    """The ledger filter form from the query string, and the query it gives (a bad filter
+    shows its error at the field and filters nothing)."""
+    filters = LedgerFilterForm(formdata=request.args)
+    filters.kind.choices = [("", _("全部"))] + [(code, str(label)) for code, label in LEDGER_KINDS.items()]
+    if request.args and not filters.validate():
+        return filters, escrow.ledger_query(account)
+    return filters, escrow.ledger_query(account, filters.kind.data or None, filters.date_from.data,
+                                        filters.date_to.data)
+
+
 @bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
 @login_required
 def account(account_id):
@@ -87,47 +104,32 @@ def account(account_id):
         else:
             flash(_("支付申请已提交，应拨付 %(amount)s 元，等待住保中心审批。", amount=req.payable), "success")
             return redirect(url_for("escrow.account", account_id=account.id))
-    query = db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
-    if request.args.get("kind"):
-        query = query.where(LedgerTxn.kind == request.args["kind"])
-    ledger = db.paginate(query.order_by(LedgerTxn.id.desc()), per_page=50, error_out=False)
+    filters, query = _ledger_filters(account)
+    ledger = db.paginate(query, per_page=50, error_out=False)
     requests_ = db.session.scalars(db.select(DisbursementRequest).where(
         DisbursementRequest.escrow_account_id == account.id).order_by(DisbursementRequest.id.desc())).all()
     return render_template("escrow/account.html", account=account, balance=escrow.balance(account.id),
-                           floor=escrow.bond_floor(account), payable=escrow.payable_now(account), ledger=ledger,
-                           requests=requests_, form=form, can_request=current_user.enterprise_id == account.enterprise_id)
+                           floor=escrow.bond_floor(account), payable=escrow.payable_now(account),
+                           bond=escrow.bond_paid(account.id), shortfall=escrow.bond_shortfall(account),
+                           bond_mark=escrow.BOND_MARK, ledger=ledger, filters=filters, requests=requests_, form=form,
+                           can_request=current_user.enterprise_id == account.enterprise_id)
 
 
 @bp.route("/accounts/<int:account_id>/balance.json")
 @login_required
 def balance_series(account_id):
     account = escrow.get_account_for(current_user, account_id)
-    running, points = 0, []
-    for txn in db.session.scalars(db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
-                                  .order_by(LedgerTxn.id)):
-        running += txn.amount if txn.kind in ("owner_payment", "offline_deposit", "bond_topup") else -txn.amount
-        points.append([txn.booked_at.isoformat(), str(running)])
-    return jsonify(points=points)
+    return jsonify(points=[[at.isoformat(), str(amount)] for at, amount in escrow.balance_series(account)])
 
 
 @bp.route("/accounts/<int:account_id>/ledger.xlsx")
 @login_required
 def ledger_export(account_id):
-    from openpyxl import Workbook
+    """The ledger as shown (same filters), as Excel."""
     account = escrow.get_account_for(current_user, account_id)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    ws.append([_("记账时间"), _("类型"), _("金额（元）"), _("摘要"), _("银行流水号"), _("指令编号")])
-    for txn in db.session.scalars(db.select(LedgerTxn).where(LedgerTxn.escrow_account_id == account.id)
-                                  .order_by(LedgerTxn.id)):
-        ws.append([txn.booked_at.isoformat(), txn.kind, txn.amount, txn.memo, txn.bank_serial or "",
-                   txn.instruction_reference or ""])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name=f"ledger-{account.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    _filters, query = _ledger_filters(account)
+    return xlsx_response(f"ledger-{account.id}", _("%(community)s 台账", community=account.community.name),
+                         LEDGER_COLUMNS, db.session.scalars(query))
 
 
 @bp.route("/instructions")
@@ -152,6 +154,24 @@ def agreement_pdf(account_id):
     account = escrow.get_account_for(current_user, account_id)
     row = db.session.get(Attachment, account.agreement.pdf_attachment_id) if account.agreement.pdf_attachment_id else None
     if row is None:
-        from flask import abort
         abort(404)
     return send_file(attachments.path_of(row), mimetype="application/pdf", download_name=row.filename)
+
+
+@bp.route("/heads", methods=["GET", "POST"])
+@roles_required("admin")
+def heads():
+    """The center's head, to whom overdue disbursement approvals escalate."""
+    form = CenterHeadForm()
+    form.user_id.choices = [(u.id, u.display_name or u.username) for u in db.session.scalars(
+        db.select(User).join(UserRole).where(UserRole.role == "housing_center", User.active.is_(True))
+        .order_by(User.username))]
+    if form.validate_on_submit():
+        try:
+            escrow.register_center_head(form.user_id.data, current_user)
+        except ValidationFailed as e:
+            form.user_id.errors = list(form.user_id.errors) + [e.fields.get("user_id", e.message)]
+        else:
+            flash(_("住保中心负责人已登记。"), "success")
+            return redirect(url_for("escrow.heads"))
+    return render_template("escrow/heads.html", form=form, head=escrow.center_head())
