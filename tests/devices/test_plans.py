@@ -2,14 +2,20 @@
 agreement, the bank's advance and repayment schedule, repayments in Decimal to the fen,
 ownership moving to the enterprise when repaid; and early termination within the first
 year (devices removed, the enterprise still supervised), refused after it."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
+from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
 from app.models import BuildPlan, Device, Enterprise, Repayment, RepaymentPayment
 from app.services import device_plans
+
+
+def today():
+    """The server's date (Shanghai), not the machine's: they differ 16:00–24:00 UTC."""
+    return now().astimezone(SHANGHAI).date()
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def agreed_and_advanced(p, advanced_on=None):
     assert propose(p).status_code == 302
     plan = db.session.scalar(db.select(BuildPlan))
     p["enterprise_c"].post(f"/devices/plans/{plan.id}/decide", data={"decision": "agree"})
-    on = advanced_on or date.today()
+    on = advanced_on or today()
     response = p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={"advanced_on": on.isoformat(),
                                                                            "reference": "ADV-0001"})
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -58,14 +64,14 @@ def agreed_and_advanced(p, advanced_on=None):
 def install(p, plan, serial, kind="elevator"):
     response = p["supplier_c"].post("/devices/new", data={
         "community_id": p["community"].id, "kind": kind, "serial": serial, "model": "ZL-E200", "location": "1 栋",
-        "installed_on": date.today().isoformat(), "build_plan_id": plan.id})
+        "installed_on": today().isoformat(), "build_plan_id": plan.id})
     assert response.status_code == 302, response.get_data(as_text=True)
     return db.session.scalar(db.select(Device).where(Device.serial == serial))
 
 
 def pay(p, plan, amount, reference, paid_on=None):
     return p["bank_c"].post(f"/devices/plans/{plan.id}/payments", data={
-        "amount": amount, "reference": reference, "paid_on": (paid_on or date.today()).isoformat()})
+        "amount": amount, "reference": reference, "paid_on": (paid_on or today()).isoformat()})
 
 
 def test_bad_plans_are_refused_at_the_field(app, parties):
@@ -96,7 +102,7 @@ def test_plan_from_bank_advance_to_ownership_transfer(app, parties):
     assert p["other_supplier_c"].get(f"/devices/plans/{plan.id}").status_code == 404
     assert p["other_enterprise_c"].post(f"/devices/plans/{plan.id}/decide",
                                         data={"decision": "agree"}).status_code == 404
-    early = p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={"advanced_on": date.today().isoformat(),
+    early = p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={"advanced_on": today().isoformat(),
                                                                         "reference": "ADV-0001"})
     assert early.status_code == 409 and "待物业企业确认" in early.get_data(as_text=True)
     assert "物业企业确认方案" in p["enterprise_c"].get(f"/devices/plans/{plan.id}").get_data(as_text=True)
@@ -104,16 +110,16 @@ def test_plan_from_bank_advance_to_ownership_transfer(app, parties):
     assert db.session.get(BuildPlan, plan.id).status == "agreed"
 
     future = p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={
-        "advanced_on": (date.today() + timedelta(days=3)).isoformat(), "reference": "ADV-0001"})
+        "advanced_on": (today() + timedelta(days=3)).isoformat(), "reference": "ADV-0001"})
     assert future.status_code == 422 and "垫付日期不能晚于今天" in future.get_data(as_text=True)
-    p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={"advanced_on": date.today().isoformat(),
+    p["bank_c"].post(f"/devices/plans/{plan.id}/advance", data={"advanced_on": today().isoformat(),
                                                                 "reference": "ADV-0001"})
     plan = db.session.get(BuildPlan, plan.id)
     assert plan.status == "advanced"
     amounts = [r.amount for r in plan.repayments]
     assert len(amounts) == 12 and sum(amounts) == plan.cost
     assert amounts[:11] == [Decimal("13066.81")] * 11 and amounts[11] == Decimal("13066.89")
-    assert plan.repayments[0].due_on > date.today()
+    assert plan.repayments[0].due_on > today()
 
     elevator = install(p, plan, "SN-PLAN-E1")
     assert elevator.owner == "bank" and elevator.owner_bank_id == p["bank"].id
@@ -126,7 +132,7 @@ def test_plan_from_bank_advance_to_ownership_transfer(app, parties):
     assert too_much.status_code == 422 and "超过未还余额 156801.80" in too_much.get_data(as_text=True)
     fractional = pay(p, plan, "100.001", "REP-1")
     assert fractional.status_code == 422 and "两位小数" in fractional.get_data(as_text=True)
-    before = pay(p, plan, "100.00", "REP-1", paid_on=date.today() - timedelta(days=30))
+    before = pay(p, plan, "100.00", "REP-1", paid_on=today() - timedelta(days=30))
     assert before.status_code == 422 and "不能早于垫付日期" in before.get_data(as_text=True)
     assert pay(p, plan, "20000.00", "REP-1").status_code == 302
     again = pay(p, plan, "20000.00", "REP-1")
@@ -138,7 +144,7 @@ def test_plan_from_bank_advance_to_ownership_transfer(app, parties):
 
     assert pay(p, plan, "136801.80", "REP-2").status_code == 302
     plan = db.session.get(BuildPlan, plan.id)
-    assert plan.status == "repaid" and plan.repaid_on == date.today()
+    assert plan.status == "repaid" and plan.repaid_on == today()
     assert all(r.status == "paid" for r in plan.repayments)
     elevator = db.session.get(Device, elevator.id)
     assert elevator.owner == "enterprise" and elevator.owner_bank_id is None
@@ -164,7 +170,7 @@ def test_early_termination_in_the_first_year(app, parties):
     assert refused.status_code == 422 and "不同意须说明理由" in refused.get_data(as_text=True)
     p["bank_c"].post(f"/devices/plans/{plan.id}/termination", data={"decision": "agree", "note": "同意，安排拆除。"})
     plan = db.session.get(BuildPlan, plan.id)
-    assert plan.status == "terminated" and plan.terminated_on == date.today()
+    assert plan.status == "terminated" and plan.terminated_on == today()
     assert [r.status for r in plan.repayments] == ["paid"] + ["cancelled"] * 11
     assert all(db.session.get(Device, d.id).status == "retired" for d in devices)
     assert db.session.get(Enterprise, p["enterprise"].id).under_supervision is True  # still supervised

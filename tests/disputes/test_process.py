@@ -1,7 +1,7 @@
 """The dispute_mediation process end to end: rectification, a mediation agreement after two
 sessions, a court referral, return visits and hotline replies, the refusals the issue
 names, and escalation of an overdue step when the timer job runs."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
@@ -41,6 +41,11 @@ def start_mediation(app, client, world, login_as, number):
     dispute = db.session.get(Dispute, dispute_id)
     assert dispute.status == "mediation" and dispute.mediator_id == world["mediator"].id
     return dispute_id, street
+
+
+def opened_on(dispute_id):
+    """The Shanghai date the case opened: what the server compares a session's date with."""
+    return db.session.get(Dispute, dispute_id).created_at.astimezone(SHANGHAI).date()
 
 
 def session(client, dispute_id, held_on, **data):
@@ -95,7 +100,7 @@ def test_mediation_agreement_after_two_sessions(app, client, world, login_as, ho
     mediator.post("/login", data={"username": "mediator_qz", "password": "Secret-pass-123"})
     stranger = app.test_client()
     stranger.post("/login", data={"username": "mediator_dh", "password": "Secret-pass-123"})
-    opened = db.session.get(Dispute, dispute_id).created_at.astimezone(SHANGHAI).date()
+    opened = opened_on(dispute_id)
 
     # Another street's mediator: cannot see the case, record a session, or act on the task.
     assert stranger.get(f"/disputes/{dispute_id}").status_code == 404
@@ -109,8 +114,10 @@ def test_mediation_agreement_after_two_sessions(app, client, world, login_as, ho
     assert early.status_code == 422 and "不能早于立案日期" in early.get_data(as_text=True)
     no_sessions = act(mediator, task, outcome="agreement", terms="物业修复电梯", performance="5 日内")
     assert "请先记录至少一次调解会" in no_sessions.get_data(as_text=True)
-    assert session(mediator, dispute_id, opened, record="第一次调解：双方各执一词。").status_code == 200
-    assert session(mediator, dispute_id, opened + timedelta(days=2), record="第二次调解：达成一致。").status_code == 200
+    first = session(mediator, dispute_id, opened, record="第一次调解：双方各执一词。")
+    assert first.status_code == 200 and "调解记录已保存" in first.get_data(as_text=True)
+    second = session(mediator, dispute_id, opened + timedelta(days=2), record="第二次调解：达成一致。")
+    assert second.status_code == 200 and "调解记录已保存" in second.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(MediationSession.id))) == 2
     page = mediator.get(f"/disputes/{dispute_id}").get_data(as_text=True)
     assert "第一次调解" in page and "第二次调解" in page
@@ -143,7 +150,8 @@ def test_mediation_fails_and_the_parties_are_referred_to_the_shared_court(app, c
     dispute_id, street = start_mediation(app, client, world, login_as, "GD-COURT-1")
     mediator = app.test_client()
     mediator.post("/login", data={"username": "mediator_qz", "password": "Secret-pass-123"})
-    session(mediator, dispute_id, date.today(), record="物业坚持不减免，业主坚持索赔。")
+    held = session(mediator, dispute_id, opened_on(dispute_id), record="物业坚持不减免，业主坚持索赔。")
+    assert held.status_code == 200 and "调解记录已保存" in held.get_data(as_text=True)
     task = open_task(dispute_id, "mediate")
     no_channel = act(mediator, task, outcome="failed", failure_reason="双方分歧较大")
     assert "调解不成须告知当事人的其他途径" in no_channel.get_data(as_text=True)
