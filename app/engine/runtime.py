@@ -166,6 +166,13 @@ def _task_role(task, lane: str) -> str:
     return role_for_lane(lane) or lane
 
 
+def _assignee(instance: ProcessInstance, task) -> int | None:
+    """The user a task's `assignee` property (a registered assigner) gives it to, if any."""
+    name = _task_properties(task).get("assignee")
+    entry = registry.ASSIGNERS.get(name) if name else None
+    return entry[0](instance) if entry else None
+
+
 def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
     """Keep the inbox, timer due time, message subscriptions and external calls in step."""
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
@@ -181,13 +188,15 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         if task_uuid in open_uuids:
             continue
         lane = task.task_spec.lane or ""
+        assignee = _assignee(instance, task)
         opened.append(HumanTask(
             instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
             role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
             title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
             community_id=instance.community_id, street_office_id=instance.street_office_id,
-            bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf)))
+            bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf),
+            claimed_by_id=assignee, claimed_at=utcnow() if assignee else None))
     if opened:
         from app.services import notify
         db.session.add_all(opened)

@@ -112,7 +112,7 @@ def tasks_opened(tasks: list[HumanTask]) -> None:
     """A new task in the inbox: tell each user who may act on it (called by the engine as
     it projects the inbox, in the case's transaction)."""
     for task in tasks:
-        for user in users_for_task(task):
+        for user in [task.claimed_by] if task.claimed_by_id else users_for_task(task):  # assigned: that user only
             notify(user, "task", f"新任务：{task.name}", task.title,
                    data={"task_id": task.id, "instance_id": task.instance_id})
 
