@@ -1,6 +1,7 @@
 """Disputes and 12345 hotline work orders (policy 五(二)): intake, matching to a community,
 the dispute_mediation case (triage, dispatch, rectification or mediation, return visit,
-hotline reply), mediation sessions, the agreement PDF, the credit file, statistics.
+hotline reply), mediation sessions, the agreement PDF, the credit file, statistics. Its
+times (opened, closed, replied) are on the engine clock, like its deadlines.
 
 A work order's number is unique: a repeated delivery is merged into the first (counted,
 never a second case). A complaint is matched to a community (and so to its enterprise and
@@ -18,11 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.engine import runtime
-from app.engine.calendar import now
-from app.engine.registry import operator
+from app.engine.calendar import current_calendar, now
+from app.engine.registry import assigner, operator
 from app.extensions import db
 from app.models import Community, Dispute, HotlineReply, MediationSession, ProcessInstance, StreetMediator, User
-from app.models.base import utcnow
 from app.permissions import reads_all, register_scope
 from app.services import audit, documents, records
 from app.services.cases import summary
@@ -114,6 +114,15 @@ def mediators_of(street_office_id: int | None) -> list[User]:
                                    .order_by(User.display_name, User.username)))
 
 
+@assigner("disputes.street_head", "街道办事处负责人")
+def street_head(instance: ProcessInstance) -> int | None:
+    """First-level escalation goes to the head of the case's street office (registered at
+    /takeovers/heads), not to all its staff; with no head registered, the street office's lane."""
+    from app.services.takeover import head_of
+    head = head_of(instance.street_office_id)
+    return head.id if head else None
+
+
 def ensure_case_mediator(user, dispute: Dispute) -> None:
     """Only the mediator assigned to the case, who sits on its street's committee, acts on it."""
     if dispute.mediator_id != user.id or dispute.street_office_id not in mediator_streets(user):
@@ -180,7 +189,7 @@ def receive_work_order(body: dict) -> tuple[Dispute, bool]:
     existing = db.session.scalar(db.select(Dispute).where(Dispute.work_order_no == number))
     if existing is None:
         dispute = Dispute(source="hotline", work_order_no=number[:64], received_at=received_at,
-                          hotline_deadline=deadline, **fields)
+                          hotline_deadline=deadline, created_at=now(), **fields)
         try:
             with db.session.begin_nested():
                 db.session.add(dispute)
@@ -235,8 +244,8 @@ def create_complaint(user, data: dict) -> Dispute:
         source = "housing_center"
     else:
         raise Forbidden(_("只有街道办事处和住保中心可以登记投诉。"))
-    dispute = Dispute(source=source, received_at=now(), urgent=bool(data.get("urgent")), created_by_id=user.id,
-                      **fields)
+    dispute = Dispute(source=source, received_at=now(), created_at=now(), urgent=bool(data.get("urgent")),
+                      created_by_id=user.id, **fields)
     community_id = data.get("community_id")
     if community_id:
         community = db.session.get(Community, int(community_id))
@@ -266,6 +275,19 @@ def _apply_community(dispute: Dispute, community: Community | None) -> None:
     dispute.street_office_id = community.street_office_id if community else None
 
 
+def hotline_warning_at(deadline: datetime | None) -> datetime | None:
+    """When an unanswered work order escalates: one working day before the hotline's
+    deadline, at the same time of day, so the center can act before it is missed."""
+    if deadline is None:
+        return None
+    local = deadline.astimezone(SHANGHAI)
+    day = local.date() - timedelta(days=1)
+    calendar = current_calendar()
+    while not calendar.is_workday(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, local.timetz())
+
+
 def _open_case(dispute: Dispute, actor) -> None:
     """Match the address, then start the case in the same transaction as the intake."""
     community = db.session.get(Community, dispute.community_id) if dispute.community_id else \
@@ -273,11 +295,13 @@ def _open_case(dispute: Dispute, actor) -> None:
     _apply_community(dispute, community)
     dispute.status = "dispatched" if community else "triage"
     db.session.flush()
+    warn_at = hotline_warning_at(dispute.hotline_deadline) if dispute.source == "hotline" else None
     audit.record("dispute.received", dispute, after={"source": dispute.source, "work_order_no": dispute.work_order_no,
                                                      "community_id": dispute.community_id}, actor=actor)
     instance = runtime.start(PROCESS, business_key=f"dispute-{dispute.id}", title=_title(dispute),
                              data={"dispute_id": dispute.id, "matched": community is not None,
-                                   "source": dispute.source, "rectify_days": 5},
+                                   "source": dispute.source, "rectify_days": 5,
+                                   "hotline_warn_at": warn_at.isoformat() if warn_at else ""},
                              actor=actor, subject=dispute, orgs=_orgs(dispute))
     dispute.instance_id = instance.id
     db.session.commit()
@@ -330,7 +354,7 @@ def triage(ctx, dispute_id: int, is_property: str, community_id: int = 0, urgent
     dispute.urgent = bool(urgent)
     if is_property != "yes":
         dispute.status, dispute.outcome, dispute.outcome_note = "not_property", "not_property", note or ""
-        dispute.closed_at = utcnow()
+        dispute.closed_at = now()
         audit.record("dispute.triage", dispute, after={"property": False, "note": note})
         return {"property": False}
     _apply_community(dispute, db.session.get(Community, int(community_id)))
@@ -397,7 +421,7 @@ def close(ctx, dispute_id: int, satisfaction: int, verified: bool = False, visit
     if not dispute.outcome:
         raise ValidationFailed(_("案件没有处理结果，不能办结。"))
     dispute.satisfaction, dispute.verified = int(satisfaction), bool(verified)
-    dispute.status, dispute.closed_at = "closed", utcnow()
+    dispute.status, dispute.closed_at = "closed", now()
     if dispute.verified and dispute.enterprise_id:
         records.credit(dispute.enterprise_id, "complaint", f"核实投诉：{dispute.category}（{_title(dispute)}）",
                        detail=f"{dispute.content}\n{OUTCOMES[dispute.outcome]}：{dispute.outcome_note}",
@@ -435,7 +459,7 @@ def reply_hotline(ctx, dispute_id: int) -> dict:
     result = client_from_config(current_app.config).reply(reply.work_order_no, {
         "content": reply.content, "outcome": dispute.outcome, "satisfaction": dispute.satisfaction,
         "handled_by": dispute.street_office.name if dispute.street_office else "吉首市住房保障服务中心"})
-    reply.status, reply.receipt, reply.sent_at = "sent", result.get("receipt"), utcnow()
+    reply.status, reply.receipt, reply.sent_at = "sent", result.get("receipt"), now()  # the SLA timer's clock
     reply.on_time = dispute.hotline_deadline is None or reply.sent_at <= dispute.hotline_deadline
     audit.record("dispute.hotline_reply", reply, after={"receipt": reply.receipt, "on_time": reply.on_time})
     db.session.commit()
@@ -445,8 +469,11 @@ def reply_hotline(ctx, dispute_id: int) -> dict:
 # ---------------------------------------------------------------- statistics
 
 def statistics(user) -> dict:
-    """Counts by category, community, enterprise and month; time to resolve; satisfaction."""
+    """Counts by category, community, enterprise and month; time to resolve; satisfaction;
+    the share of 12345 replies sent by the hotline's deadline."""
     rows = db.session.scalars(visible(user)).all()
+    replies = db.session.scalars(db.select(HotlineReply.on_time).where(
+        HotlineReply.status == "sent", HotlineReply.dispute_id.in_(visible(user).with_only_columns(Dispute.id)))).all()
     by_category, by_community, by_enterprise, by_month, by_outcome = Counter(), Counter(), Counter(), Counter(), Counter()
     days, scores = [], []
     for d in rows:
@@ -469,6 +496,7 @@ def statistics(user) -> dict:
         "avg_days": round(sum(days) / len(days), 1) if days else None,
         "avg_satisfaction": round(sum(scores) / len(scores), 2) if scores else None,
         "satisfied_rate": round(100 * sum(1 for s in scores if s >= 4) / len(scores)) if scores else None,
+        "on_time_rate": round(100 * sum(1 for t in replies if t) / len(replies)) if replies else None,
     }
 
 

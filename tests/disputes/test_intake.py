@@ -51,9 +51,10 @@ def test_forged_unsigned_replayed_and_empty_work_orders_change_nothing(app, clie
     if db.engine.dialect.name == "postgresql":  # (pysqlite ends a bare SAVEPOINT with a commit)
         assert db.session.scalar(db.select(db.func.count(IntegrationNonce.id))) == 0  # refused calls leave no trace
 
-    first, headers = post_signed(client, app, work_order())
+    body = work_order()
+    first, headers = post_signed(client, app, body)
     assert first.status_code == 201
-    replay, _ = post_signed(client, app, work_order(), headers=headers)
+    replay, _ = post_signed(client, app, body, headers=headers)
     assert replay.status_code == 401 and replay.get_json()["fields"]["signature"] == "replayed"
     data = json.dumps(work_order(number="GD-OTHER"), ensure_ascii=False).encode()
     tampered = client.post(PATH, data=data, headers={**headers, "Content-Type": "application/json"})
