@@ -43,8 +43,9 @@ OUTCOMES = {"rectified": _l("企业整改解决"), "agreement": _l("达成调解
 REFERRALS = {"shared_court": _l("共享法庭"), "litigation": _l("向人民法院起诉"), "arbitration": _l("申请仲裁"),
              "other": _l("其他法律途径")}
 
-# A verified complaint is a bad record in the enterprise's credit file for one year. The
-# points it deducts are a placeholder until the scoring standard (评分标准) is data.
+# A verified complaint is a bad record in the enterprise's credit file for one year, and
+# deducts in the annual evaluation what the scoring standard's complaint item says
+# (B3: "核实投诉每件扣 1 分"; the feeder is evaluation_inputs.complaint_lines).
 COMPLAINT_POINTS = Decimal("-1.00")
 COMPLAINT_VALID_DAYS = 365
 MAX_CONTENT = 4000
