@@ -4,12 +4,12 @@ on their case."""
 import hashlib
 import os
 import uuid
-from datetime import date
 from decimal import Decimal
 
 import cn2an
 from flask import current_app, render_template
 
+from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
 from app.models import Attachment
 
@@ -21,7 +21,8 @@ def rmb_upper(amount: Decimal) -> str:
 
 def render_pdf(template: str, **context) -> bytes:
     from weasyprint import HTML
-    html = render_template(template, today=date.today(), rmb_upper=rmb_upper, **context)
+    today = now().astimezone(SHANGHAI).date()  # a document is dated in the city's time, not the server's
+    html = render_template(template, today=today, rmb_upper=rmb_upper, **context)
     return HTML(string=html, base_url=current_app.root_path).write_pdf()
 
 
