@@ -2,6 +2,7 @@
 sessions, a court referral, return visits and hotline replies, the refusals the issue
 names, and escalation of overdue steps (the street office head, then the housing center)
 when the timer job runs."""
+import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -139,6 +140,19 @@ def test_mediation_agreement_after_two_sessions(app, client, world, login_as, ho
     with open(attachments.path_of(pdf), "rb") as f:
         assert f.read(4) == b"%PDF"
     assert "人民调解协议书" in pdf.filename
+    text = "".join(subprocess.run(["pdftotext", attachments.path_of(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())  # the words, without pdftotext's line breaks
+    enterprise = world["enterprise"]
+    today = calendar.now().astimezone(SHANGHAI).date()
+    for expected in ("人民调解协议书", "乾州街道物业纠纷人民调解委员会", "12345工单编号：GD-MED-1",
+                     "李女士，联系电话138****1234",  # the parties (a table: pdftotext interleaves its columns)
+                     f"{enterprise.name}（统一社会信用代码", enterprise.uscc, "小区3栋电梯停运一周，物业未维修。",
+                     "在乾州街道人民调解室召开调解会", "第一次调解：双方各执一词。", "第二次调解：达成一致。",
+                     "一、乾元物业于5月15日前修复3栋电梯。", "二、减免李女士当月物业费50.00元。",
+                     "物业公司5月15日前履行，街道监督。", "调解员（签名）：张调解",
+                     f"{today.year}年{today.month}月{today.day}日"):  # dated in Shanghai
+        assert expected in text, expected
+    assert "13874301234" not in text  # the caller's full number is never kept
     assert mediator.get(f"/attachments/{pdf.id}").status_code == 200
     act(street, open_task(dispute_id, "return_visit"), satisfaction="5", visit_note="回访满意")
     dispute = db.session.get(Dispute, dispute_id)
