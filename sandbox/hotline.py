@@ -3,7 +3,9 @@
 It receives our signed replies to work orders (POST /work-orders/<no>/reply; a reply to the
 same work order again is kept once and answered with the same receipt) and can push signed
 work orders to Wuye (POST /_control/push with the work order as JSON and the target URL).
-/_control/ is unsigned, for tests and demos.
+/_control/ is unsigned, for tests and demos: /_control/down (for good, or for the next n
+reply calls) and /up make the reply endpoint answer 503 or work again; /_control/state shows the replies kept and every reply call
+received (work order, HTTP status), so a test can tell a retry from a second answer.
 
 Run: python -m sandbox.hotline [--host 0.0.0.0] --port 8103 [--wuye-url http://127.0.0.1:5000]
 """
@@ -22,7 +24,7 @@ from app.integrations.signing import SignatureError, sign_headers, verify
 def create_app(key_id: str = "wuye", secret: str = "sandbox-hotline-secret", wuye_url: str = "") -> Flask:
     app = Flask("sandbox_hotline")
     lock = threading.Lock()
-    state = {"replies": {}, "nonces": set(), "down": False}
+    state = {"replies": {}, "nonces": set(), "down": False, "calls": []}
 
     def seen(nonce):
         with lock:
@@ -33,7 +35,15 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-hotline-secret", wuy
 
     @app.post("/work-orders/<number>/reply")
     def reply(number):
+        response, status = _reply(number)
+        with lock:
+            state["calls"].append({"work_order_no": number, "status": status})
+        return response, status
+
+    def _reply(number):
         if state["down"]:
+            if state["down"] is not True:  # down for a number of calls, then back
+                state["down"] -= 1
             return jsonify(error="unavailable"), 503
         try:
             verify(secret, request.method, request.path, request.headers, request.get_data(), seen_nonce=seen)
@@ -47,15 +57,17 @@ def create_app(key_id: str = "wuye", secret: str = "sandbox-hotline-secret", wuy
             if existing is None:
                 existing = {"receipt": f"HL-{uuid.uuid4().hex[:10]}", "work_order_no": number, **body}
                 state["replies"][number] = existing
-        return jsonify(status="received", receipt=existing["receipt"])
+        return jsonify(status="received", receipt=existing["receipt"]), 200
 
     @app.get("/_control/state")
     def control_state():
-        return jsonify(replies=state["replies"])
+        return jsonify(replies=state["replies"], calls=state["calls"])
 
     @app.post("/_control/<any(down, up):what>")
     def control_down(what):
-        state["down"] = what == "down"
+        """down: until /up, or with {"calls": n} for the next n reply calls only."""
+        calls = (request.get_json(silent=True) or {}).get("calls")
+        state["down"] = (int(calls) if calls else True) if what == "down" else False
         return jsonify(down=state["down"])
 
     @app.post("/_control/push")

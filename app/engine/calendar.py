@@ -112,7 +112,7 @@ def script_helpers() -> dict:
         return working_days_deadline(int(n), now(), current_calendar()).isoformat()
 
     return {"working_days": working_days, "now": lambda: now().isoformat(),
-            "today": lambda: now().date().isoformat()}
+            "today": lambda: now().astimezone(SHANGHAI).date().isoformat()}  # the city's date
 
 
 def deadline_warning(when: datetime | None) -> str:

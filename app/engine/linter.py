@@ -1,7 +1,7 @@
 """The deploy-time linter: a model binds to the app only through names the app knows.
 
 - every user task sits in a lane naming a role (code or Chinese name) and has a formKey
-  that resolves to a WTForms class in forms/;
+  that resolves to a WTForms class in forms/; an `assignee` names a registered assigner;
 - every service task names a registered operator, with only its declared parameters;
 - every script, condition, parameter and timer expression compiles under the sandbox;
 - every message a catch event waits for is declared.
@@ -82,8 +82,9 @@ def lint_elements(bpmn_xml: str, dmn_files: dict[str, str] | None = None) -> lis
                                            form=form_key)))
         if props.get("due"):
             _check_expr(problems, _("用户任务 %(task)s 的期限", task=_label(task)), props["due"], element_id=tid)
-        if props.get("assignee"):
-            _check_expr(problems, _("用户任务 %(task)s 的办理人", task=_label(task)), props["assignee"], element_id=tid)
+        if props.get("assignee") and props["assignee"] not in registry.ASSIGNERS:
+            problems.append(Problem(tid, _("用户任务 %(task)s 的办理人规则“%(name)s”未注册。", task=_label(task),
+                                           name=props["assignee"])))
 
     for task in root.iter(f"{{{b}}}serviceTask"):
         tid = task.get("id")

@@ -1,5 +1,6 @@
-"""What BPMN may name: operators (service tasks), messages (catch events) and forms
-(user task form keys). The deploy-time linter checks every name against this registry.
+"""What BPMN may name: operators (service tasks), messages (catch events), forms (user task
+form keys) and assigners (a user task's `assignee` property). The deploy-time linter checks
+every name against this registry.
 
 Domain modules register their operators and messages here with the decorators below;
 app/operators.py imports them all, so the registry is complete once the app is created.
@@ -33,6 +34,7 @@ class Operator:
 
 OPERATORS: dict[str, Operator] = {}
 MESSAGES: dict[str, str] = {}
+ASSIGNERS: dict[str, tuple[Callable, str]] = {}  # name → (func(instance) -> user id | None, label)
 
 
 def operator(name: str, label: str, *, params: dict | None = None, external: bool = False, max_attempts: int = 3):
@@ -54,6 +56,18 @@ def get_operator(name: str) -> Operator | None:
 def message(name: str, label: str) -> None:
     """Declare a message name that catch events may wait for."""
     MESSAGES[name] = label
+
+
+def assigner(name: str, label: str):
+    """Register `func(instance) -> user id | None`: a user task whose `assignee` property
+    names it opens already claimed by that user (e.g. a street office's head), so it is in
+    that user's inbox only; None leaves it to everyone in the lane."""
+
+    def decorator(func):
+        ASSIGNERS[name] = (func, label)
+        return func
+
+    return decorator
 
 
 def resolve_form(form_key: str):

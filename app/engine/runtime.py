@@ -177,20 +177,11 @@ def _task_role(task, lane: str) -> str:
     return role_for_lane(lane) or lane
 
 
-def _assignee_for(task, wf: BpmnWorkflow) -> int | None:
-    """The user a task is given to when it opens: its `assignee` property, an expression
-    giving a user id (e.g. a registered head). None leaves it to everyone of the lane."""
-    expression = _task_properties(task).get("assignee")
-    if not expression:
-        return None
-    try:
-        user_id = wf.script_engine.evaluate(task, expression)
-    except Exception:  # no such variable yet: the lane keeps the task, the linter reports bad syntax
-        log.warning("assignee expression %r failed on %s", expression, task.task_spec.bpmn_id)
-        return None
-    from app.models import User
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    return user.id if user is not None and user.active else None
+def _assignee(instance: ProcessInstance, task) -> int | None:
+    """The user a task's `assignee` property (a registered assigner) gives it to, if any."""
+    name = _task_properties(task).get("assignee")
+    entry = registry.ASSIGNERS.get(name) if name else None
+    return entry[0](instance) if entry else None
 
 
 def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
@@ -208,7 +199,7 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         if task_uuid in open_uuids:
             continue
         lane = task.task_spec.lane or ""
-        assignee = _assignee_for(task, wf)
+        assignee = _assignee(instance, task)
         opened.append(HumanTask(
             instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,

@@ -1,6 +1,7 @@
 """Disputes and 12345 hotline work orders (policy 五(二)): intake, matching to a community,
 the dispute_mediation case (triage, dispatch, rectification or mediation, return visit,
-hotline reply), mediation sessions, the agreement PDF, the credit file, statistics.
+hotline reply), mediation sessions, the agreement PDF, the credit file, statistics. Its
+times (opened, closed, replied) are on the engine clock, like its deadlines.
 
 A work order's number is unique: a repeated delivery is merged into the first (counted,
 never a second case). A complaint is matched to a community (and so to its enterprise and
@@ -18,15 +19,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.engine import runtime
-from app.engine.calendar import now
-from app.engine.registry import operator
+from app.engine.calendar import current_calendar, now
+from app.engine.registry import assigner, operator
 from app.extensions import db
 from app.models import Community, Dispute, HotlineReply, MediationSession, ProcessInstance, StreetMediator, User
-from app.models.base import utcnow
 from app.permissions import reads_all, register_scope
 from app.services import audit, documents, records
 from app.services.cases import summary
 from app.services.errors import Forbidden, NotFound, ValidationFailed
+from app.services.long_jobs import runner
 from app.services.tabular import read_table
 from app.validators import mask_phone
 
@@ -43,8 +44,9 @@ OUTCOMES = {"rectified": _l("企业整改解决"), "agreement": _l("达成调解
 REFERRALS = {"shared_court": _l("共享法庭"), "litigation": _l("向人民法院起诉"), "arbitration": _l("申请仲裁"),
              "other": _l("其他法律途径")}
 
-# A verified complaint is a bad record in the enterprise's credit file for one year. The
-# points it deducts are a placeholder until the scoring standard (评分标准) is data.
+# A verified complaint is a bad record in the enterprise's credit file for one year, and
+# deducts in the annual evaluation what the scoring standard's complaint item says
+# (B3: "核实投诉每件扣 1 分"; the feeder is evaluation_inputs.complaint_lines).
 COMPLAINT_POINTS = Decimal("-1.00")
 COMPLAINT_VALID_DAYS = 365
 MAX_CONTENT = 4000
@@ -114,6 +116,15 @@ def mediators_of(street_office_id: int | None) -> list[User]:
                                    .order_by(User.display_name, User.username)))
 
 
+@assigner("disputes.street_head", "街道办事处负责人")
+def street_head(instance: ProcessInstance) -> int | None:
+    """First-level escalation goes to the head of the case's street office (registered at
+    /takeovers/heads), not to all its staff; with no head registered, the street office's lane."""
+    from app.services.takeover import head_of
+    head = head_of(instance.street_office_id)
+    return head.id if head else None
+
+
 def ensure_case_mediator(user, dispute: Dispute) -> None:
     """Only the mediator assigned to the case, who sits on its street's committee, acts on it."""
     if dispute.mediator_id != user.id or dispute.street_office_id not in mediator_streets(user):
@@ -180,7 +191,7 @@ def receive_work_order(body: dict) -> tuple[Dispute, bool]:
     existing = db.session.scalar(db.select(Dispute).where(Dispute.work_order_no == number))
     if existing is None:
         dispute = Dispute(source="hotline", work_order_no=number[:64], received_at=received_at,
-                          hotline_deadline=deadline, **fields)
+                          hotline_deadline=deadline, created_at=now(), **fields)
         try:
             with db.session.begin_nested():
                 db.session.add(dispute)
@@ -201,10 +212,8 @@ WORK_ORDER_COLUMNS = {"工单编号": "work_order_no", "受理时间": "received
                       "办结时限": "deadline"}
 
 
-def import_work_orders(filename: str, content: bytes) -> dict:
-    """Work orders exported by a hotline platform that cannot call our API (CSV or Excel).
-    Every row is checked first and any bad row refuses the whole file; then each row is
-    received like a pushed work order, so a number seen before is merged, never doubled."""
+def _checked_rows(filename: str, content: bytes) -> list[dict]:
+    """Every row of the file, or ValidationFailed naming each bad row (nothing imported)."""
     rows = read_table(filename, content, WORK_ORDER_COLUMNS, ("工单编号", "诉求内容"))
     problems = []
     for number, row in enumerate(rows, start=2):
@@ -220,10 +229,49 @@ def import_work_orders(filename: str, content: bytes) -> dict:
             except ValidationFailed:
                 problems.append(_("第 %(n)d 行：时间“%(v)s”格式不正确。", n=number, v=row[field]))
     if problems:
-        text = "；".join(problems[:20])
-        raise ValidationFailed(_("工单文件有误，未导入任何工单：") + text, {"file": text})
-    counts = Counter(receive_work_order(row)[1] for row in rows)
+        shown = problems[:50] + ([_("……另有 %(n)d 处错误", n=len(problems) - 50)] if len(problems) > 50 else [])
+        raise ValidationFailed(_("工单文件有误，未导入任何工单。"), {"file": "\n".join(shown)})
+    return rows
+
+
+def import_work_orders(filename: str, content: bytes, step=None) -> dict:
+    """Work orders exported by a hotline platform that cannot call our API (CSV or Excel).
+    Every row is checked first and any bad row refuses the whole file; then each row is
+    received like a pushed work order (a case each, committed one by one), so a number seen
+    before is merged, never doubled, and a run stopped half-way can simply be run again."""
+    rows = _checked_rows(filename, content)
+    counts = Counter()
+    for done, row in enumerate(rows, start=1):
+        counts[receive_work_order(row)[1]] += 1
+        if step and done % 20 == 0:
+            step(5 + 95 * done // len(rows), _("已受理 %(done)d / %(total)d 件", done=done, total=len(rows)))
     return {"created": counts[True], "merged": counts[False]}
+
+
+def start_import(user, filename: str, content: bytes, back: str = ""):
+    """Keep the upload and import it as a long job with a progress bar: every work order
+    starts a case, so a platform's monthly export takes a while. Returns the LongJob."""
+    from app.services import attachments, long_jobs
+    if not user.has_role("street_office", "housing_center", "admin"):
+        raise Forbidden(_("只有街道办事处和住保中心可以导入工单。"))
+    if not content:
+        raise ValidationFailed(_("文件是空的。"), {"file": _("文件是空的。")})
+    upload = attachments.store_upload(filename, content, field="work_orders", user=user)
+    return long_jobs.start("work_order_import", _("导入 12345 工单（%(name)s）", name=filename), user,
+                           attachment_id=upload.id, back=back)
+
+
+@runner("work_order_import")
+def _import_job(job, step):
+    from app.models import Attachment
+    from app.services import attachments
+    upload = db.session.get(Attachment, job.params["attachment_id"])
+    with open(attachments.path_of(upload), "rb") as source:
+        content = source.read()
+    step(2, _("检查工单"))
+    result = import_work_orders(upload.filename, content, step)
+    job.message = _("已导入 %(created)d 件新工单，合并重复工单 %(merged)d 件。", **result)
+    return None
 
 
 def create_complaint(user, data: dict) -> Dispute:
@@ -235,8 +283,8 @@ def create_complaint(user, data: dict) -> Dispute:
         source = "housing_center"
     else:
         raise Forbidden(_("只有街道办事处和住保中心可以登记投诉。"))
-    dispute = Dispute(source=source, received_at=now(), urgent=bool(data.get("urgent")), created_by_id=user.id,
-                      **fields)
+    dispute = Dispute(source=source, received_at=now(), created_at=now(), urgent=bool(data.get("urgent")),
+                      created_by_id=user.id, **fields)
     community_id = data.get("community_id")
     if community_id:
         community = db.session.get(Community, int(community_id))
@@ -266,6 +314,19 @@ def _apply_community(dispute: Dispute, community: Community | None) -> None:
     dispute.street_office_id = community.street_office_id if community else None
 
 
+def hotline_warning_at(deadline: datetime | None) -> datetime | None:
+    """When an unanswered work order escalates: one working day before the hotline's
+    deadline, at the same time of day, so the center can act before it is missed."""
+    if deadline is None:
+        return None
+    local = deadline.astimezone(SHANGHAI)
+    day = local.date() - timedelta(days=1)
+    calendar = current_calendar()
+    while not calendar.is_workday(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, local.timetz())
+
+
 def _open_case(dispute: Dispute, actor) -> None:
     """Match the address, then start the case in the same transaction as the intake."""
     community = db.session.get(Community, dispute.community_id) if dispute.community_id else \
@@ -273,11 +334,13 @@ def _open_case(dispute: Dispute, actor) -> None:
     _apply_community(dispute, community)
     dispute.status = "dispatched" if community else "triage"
     db.session.flush()
+    warn_at = hotline_warning_at(dispute.hotline_deadline) if dispute.source == "hotline" else None
     audit.record("dispute.received", dispute, after={"source": dispute.source, "work_order_no": dispute.work_order_no,
                                                      "community_id": dispute.community_id}, actor=actor)
     instance = runtime.start(PROCESS, business_key=f"dispute-{dispute.id}", title=_title(dispute),
                              data={"dispute_id": dispute.id, "matched": community is not None,
-                                   "source": dispute.source, "rectify_days": 5},
+                                   "source": dispute.source, "rectify_days": 5,
+                                   "hotline_warn_at": warn_at.isoformat() if warn_at else ""},
                              actor=actor, subject=dispute, orgs=_orgs(dispute))
     dispute.instance_id = instance.id
     db.session.commit()
@@ -330,7 +393,7 @@ def triage(ctx, dispute_id: int, is_property: str, community_id: int = 0, urgent
     dispute.urgent = bool(urgent)
     if is_property != "yes":
         dispute.status, dispute.outcome, dispute.outcome_note = "not_property", "not_property", note or ""
-        dispute.closed_at = utcnow()
+        dispute.closed_at = now()
         audit.record("dispute.triage", dispute, after={"property": False, "note": note})
         return {"property": False}
     _apply_community(dispute, db.session.get(Community, int(community_id)))
@@ -397,7 +460,7 @@ def close(ctx, dispute_id: int, satisfaction: int, verified: bool = False, visit
     if not dispute.outcome:
         raise ValidationFailed(_("案件没有处理结果，不能办结。"))
     dispute.satisfaction, dispute.verified = int(satisfaction), bool(verified)
-    dispute.status, dispute.closed_at = "closed", utcnow()
+    dispute.status, dispute.closed_at = "closed", now()
     if dispute.verified and dispute.enterprise_id:
         records.credit(dispute.enterprise_id, "complaint", f"核实投诉：{dispute.category}（{_title(dispute)}）",
                        detail=f"{dispute.content}\n{OUTCOMES[dispute.outcome]}：{dispute.outcome_note}",
@@ -435,7 +498,7 @@ def reply_hotline(ctx, dispute_id: int) -> dict:
     result = client_from_config(current_app.config).reply(reply.work_order_no, {
         "content": reply.content, "outcome": dispute.outcome, "satisfaction": dispute.satisfaction,
         "handled_by": dispute.street_office.name if dispute.street_office else "吉首市住房保障服务中心"})
-    reply.status, reply.receipt, reply.sent_at = "sent", result.get("receipt"), utcnow()
+    reply.status, reply.receipt, reply.sent_at = "sent", result.get("receipt"), now()  # the SLA timer's clock
     reply.on_time = dispute.hotline_deadline is None or reply.sent_at <= dispute.hotline_deadline
     audit.record("dispute.hotline_reply", reply, after={"receipt": reply.receipt, "on_time": reply.on_time})
     db.session.commit()
@@ -445,8 +508,11 @@ def reply_hotline(ctx, dispute_id: int) -> dict:
 # ---------------------------------------------------------------- statistics
 
 def statistics(user) -> dict:
-    """Counts by category, community, enterprise and month; time to resolve; satisfaction."""
+    """Counts by category, community, enterprise and month; time to resolve; satisfaction;
+    the share of 12345 replies sent by the hotline's deadline."""
     rows = db.session.scalars(visible(user)).all()
+    replies = db.session.scalars(db.select(HotlineReply.on_time).where(
+        HotlineReply.status == "sent", HotlineReply.dispute_id.in_(visible(user).with_only_columns(Dispute.id)))).all()
     by_category, by_community, by_enterprise, by_month, by_outcome = Counter(), Counter(), Counter(), Counter(), Counter()
     days, scores = [], []
     for d in rows:
@@ -469,6 +535,7 @@ def statistics(user) -> dict:
         "avg_days": round(sum(days) / len(days), 1) if days else None,
         "avg_satisfaction": round(sum(scores) / len(scores), 2) if scores else None,
         "satisfied_rate": round(100 * sum(1 for s in scores if s >= 4) / len(scores)) if scores else None,
+        "on_time_rate": round(100 * sum(1 for t in replies if t) / len(replies)) if replies else None,
     }
 
 

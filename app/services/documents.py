@@ -21,7 +21,7 @@ def rmb_upper(amount: Decimal) -> str:
 
 def render_pdf(template: str, **context) -> bytes:
     from weasyprint import HTML
-    today = now().astimezone(SHANGHAI).date()  # the city's date, not the server's
+    today = now().astimezone(SHANGHAI).date()  # a document is dated in the city's time, not the server's
     html = render_template(template, today=today, rmb_upper=rmb_upper, **context)
     return HTML(string=html, base_url=current_app.root_path).write_pdf()
 

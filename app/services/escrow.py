@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engine import runtime
 from app.engine.calendar import now
-from app.engine.registry import message, operator
+from app.engine.registry import assigner, message, operator
 from app.extensions import db
 from app.integrations.bank import BankRejected, BankUnavailable, client_from_config
 from app.models import (BankInstruction, CenterHead, Community, DisbursementRequest, EscrowAccount, EscrowAgreement,
@@ -819,11 +819,12 @@ def is_center_head(user) -> bool:
     return user is not None and db.session.get(CenterHead, user.id) is not None
 
 
-@operator("escrow.center_head", "查找住保中心负责人", params={})
-def center_head_operator(ctx) -> dict:
-    """The escalation task is given to the registered head (the `assignee` property)."""
+@assigner("escrow.center_head", "住保中心负责人")
+def center_head_assignee(_instance) -> int | None:
+    """An overdue approval's escalation goes to the center's registered head alone (set at
+    /escrow/heads); with no head registered, to the housing center's lane."""
     head = center_head()
-    return {"user_id": head.id if head else None}
+    return head.id if head else None
 
 
 # ---------------------------------------------------------------- case summaries

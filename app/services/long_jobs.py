@@ -26,7 +26,8 @@ from app.services.errors import Conflict, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 RUNNERS: dict = {}  # kind → work(job, step) -> Attachment, registered with @runner by:
-RUNNER_MODULES = ("app.services.reports", "app.services.fees", "app.services.filing", "app.services.evaluation")
+RUNNER_MODULES = ("app.services.reports", "app.services.fees", "app.services.filing", "app.services.evaluation",
+                  "app.services.disputes")
 STALL_AFTER = timedelta(minutes=10)
 
 

@@ -123,7 +123,7 @@ def tasks_opened(tasks: list[HumanTask]) -> None:
     it projects the inbox, in the case's transaction); a task given to one user (its
     `assignee`) tells that user only."""
     for task in tasks:
-        for user in [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task):
+        for user in [task.claimed_by] if task.claimed_by_id else users_for_task(task):  # assigned: that user only
             notify(user, "task", f"新任务：{task.name}", task.title,
                    data={"task_id": task.id, "instance_id": task.instance_id})
 

@@ -126,6 +126,19 @@ def is_head(user, street_office_id: int | None) -> bool:
         StreetOfficeHead.user_id == user.id, StreetOfficeHead.street_office_id == street_office_id)) is not None
 
 
+def head_of(street_office_id: int | None) -> User | None:
+    """The registered head of a street office who is still one of its active users (the
+    oldest account, if several); None when it has none."""
+    if not street_office_id:
+        return None
+    for user in db.session.scalars(db.select(User).join(StreetOfficeHead, StreetOfficeHead.user_id == User.id)
+                                   .where(StreetOfficeHead.street_office_id == street_office_id,
+                                          User.active.is_(True)).order_by(User.id)):
+        if is_head(user, street_office_id):
+            return user
+    return None
+
+
 # ---------------------------------------------------------------- eligibility
 
 @dataclass

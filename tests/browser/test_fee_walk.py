@@ -1,7 +1,8 @@
 """Fee collection in the browser: the enterprise uploads its roll and watches the import job
 finish, sees who is in arrears and sends a reminder round; the owners' committee records
 its urging."""
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -54,7 +55,7 @@ def test_roll_import_arrears_reminders_and_urging(new_page, factory, app, tmp_pa
         login(committee, "yeweihui")
         committee.goto(f"/fees/{community_id}")
         committee.get_by_label("欠费住户").select_option(label="2-1-201 王五")
-        committee.get_by_label("督促日期").fill(date.today().isoformat())
+        committee.get_by_label("督促日期").fill(datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
         committee.get_by_label("督促方式").select_option(label="上门督促")
         committee.get_by_label("督促结果").select_option(label="承诺限期缴纳")
         committee.get_by_role("button", name="保存").click()

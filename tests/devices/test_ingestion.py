@@ -74,7 +74,7 @@ def test_forged_replayed_and_tampered_pushes_are_refused(app, client, world):
     tampered, _ = post_signed(client, app, None, headers=headers | {"X-Wuye-Nonce": "fresh-nonce"}, raw=other)
     assert tampered.status_code == 401
     stale_headers = sign_headers(app.config["DEVICE_SECRET"], "platform", "POST", PUSH_PATH, other,
-                                 now=datetime.now().timestamp() - 3600)
+                                 now=datetime.now(timezone.utc).timestamp() - 3600)
     stale, _ = post_signed(client, app, None, headers=stale_headers, raw=other)
     assert stale.status_code == 401 and stale.get_json()["fields"] == {"signature": "expired"}
     assert stored_ids() == ["EV-1"]
@@ -118,7 +118,7 @@ def test_bad_pushes_sent_by_the_platform_over_http_are_refused_and_the_good_ones
 
 
 def test_malformed_pushes_are_refused_at_the_field_and_change_nothing(app, client, world):
-    naive = datetime.now().replace(microsecond=0).isoformat()
+    naive = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()  # no offset: refused
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
     cases = [
         ({"events": []}, "events"),

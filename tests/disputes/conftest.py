@@ -1,10 +1,12 @@
 """Dispute fixtures: the process deployed, the 12345 hotline sandbox as a real HTTP server,
 two streets with a community each, and a mediator on each street's committee."""
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from app.engine.calendar import SHANGHAI, now
 from app.engine.deploy import deploy
 from app.extensions import db
 from app.integrations.signing import sign_headers
@@ -53,10 +55,12 @@ def world(app, factory, process, hotline):
 
 
 def work_order(number="GD20260501001", **changes) -> dict:
+    """A hotline work order; its reply deadline is ten days ahead on the engine clock."""
+    deadline = (now() + timedelta(days=10)).astimezone(SHANGHAI).isoformat()
     body = {"work_order_no": number, "received_at": "2026-05-06T09:30:00+08:00", "caller_name": "李女士",
             "caller_phone": "13874301234", "address": "吉首市乾州街道世纪华庭 3 栋 2 单元",
             "category": "公共设施维修", "content": "小区 3 栋电梯停运一周，物业未维修。",
-            "deadline": "2026-05-20T18:00:00+08:00"}
+            "deadline": deadline}
     body.update(changes)
     return body
 

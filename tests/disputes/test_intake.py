@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from app.extensions import db
 from app.integrations.signing import sign_headers
-from app.models import Dispute, HumanTask, IntegrationNonce, ProcessInstance
+from app.models import Dispute, HumanTask, IntegrationNonce, LongJob, ProcessInstance
 from tests.disputes.conftest import PATH, open_task, post_signed, work_order
 
 
@@ -51,9 +51,10 @@ def test_forged_unsigned_replayed_and_empty_work_orders_change_nothing(app, clie
     if db.engine.dialect.name == "postgresql":  # (pysqlite ends a bare SAVEPOINT with a commit)
         assert db.session.scalar(db.select(db.func.count(IntegrationNonce.id))) == 0  # refused calls leave no trace
 
-    first, headers = post_signed(client, app, work_order())
+    body = work_order()
+    first, headers = post_signed(client, app, body)
     assert first.status_code == 201
-    replay, _ = post_signed(client, app, work_order(), headers=headers)
+    replay, _ = post_signed(client, app, body, headers=headers)
     assert replay.status_code == 401 and replay.get_json()["fields"]["signature"] == "replayed"
     data = json.dumps(work_order(number="GD-OTHER"), ensure_ascii=False).encode()
     tampered = client.post(PATH, data=data, headers={**headers, "Content-Type": "application/json"})
@@ -139,13 +140,20 @@ def _upload(client, content: bytes, name: str):
 
 
 def test_work_orders_imported_from_a_file_are_checked_whole_and_merged_by_number(app, world, login_as):
-    """For hotline platforms that cannot call the API: CSV (UTF-8 or GBK) or Excel."""
+    """For hotline platforms that cannot call the API: CSV (UTF-8 or GBK) or Excel, imported
+    as a long job whose page shows the progress, then the bad rows or the result."""
     center = login_as("housing_center")
     header = "工单编号,受理时间,来电人,来电号码,地址,类别,诉求内容,办结时限\n"
     good = "GD-F1,2026-05-06 09:30,李女士,13874301234,吉首市乾州街道世纪华庭 5 栋,环境卫生,垃圾清运不及时,2026-05-20 18:00\n"
     bad = header + good + "GD-F2,昨天上午,王先生,,峒河湾,物业收费,,\n"
-    page = _upload(center, bad.encode("gb18030"), "orders.csv").get_data(as_text=True)
+    refused = _upload(center, bad.encode("gb18030"), "orders.csv")
+    job = db.session.scalar(db.select(LongJob))
+    assert refused.headers["Location"].endswith(f"/jobs/{job.id}")
+    page = center.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-status="rejected"' in page and "工单文件有误，未导入任何工单。" in page
+    assert job.error.splitlines() == ["第 3 行：缺少诉求内容。", "第 3 行：时间“昨天上午”格式不正确。"]
     assert "第 3 行：缺少诉求内容" in page and "第 3 行：时间“昨天上午”格式不正确" in page
+    assert 'data-testid="job-restart"' not in page  # a bad file is not retried: it is corrected
     assert counts() == (0, 0)  # one bad row: nothing imported
 
     post_signed(center, app, work_order(number="GD-F1"))  # already pushed once through the API
@@ -157,12 +165,49 @@ def test_work_orders_imported_from_a_file_are_checked_whole_and_merged_by_number
     data = io.BytesIO()
     book.save(data)
     done = _upload(center, data.getvalue(), "orders.xlsx")
-    assert done.status_code == 302
-    assert "已导入 1 件新工单，合并重复工单 1 件" in center.get("/disputes/").get_data(as_text=True)
+    job = db.session.scalar(db.select(LongJob).order_by(LongJob.id.desc()))
+    assert done.headers["Location"].endswith(f"/jobs/{job.id}")
+    page = center.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-status="done"' in page and "已导入 1 件新工单，合并重复工单 1 件。" in page
+    assert 'data-testid="job-back"' in page and job.attachment_id is None
     assert counts() == (2, 2)
     far = db.session.scalar(db.select(Dispute).where(Dispute.work_order_no == "GD-F3"))
     assert far.community_id == world["far"].id and far.caller_phone == "139****2222"
     assert far.received_at.astimezone(ZoneInfo("Asia/Shanghai")).hour == 10
 
+    empty = center.post("/disputes/import", data={}, content_type="multipart/form-data")
+    assert "请选择文件。" in empty.get_data(as_text=True)
     assert login_as("enterprise").get("/disputes/import").status_code == 403
     assert login_as("mediator").post("/disputes/import").status_code == 403
+    assert center.get(f"/jobs/{job.id}").status_code == 200
+    assert login_as("street_office", org=world["street"]).get(f"/jobs/{job.id}").status_code == 404  # not theirs
+
+
+def test_a_large_export_is_imported_by_a_worker_while_the_page_polls(app, world, login_as, redis_url, database_url,
+                                                                    tmp_path, process):
+    from redis import Redis
+
+    from tests.engine.test_external_worker import run_worker
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    try:
+        street = login_as("street_office", org=world["street"])
+        rows = "".join(f"GD-BIG-{n:03d},2026-05-06 09:30,业主{n},,吉首市乾州街道世纪华庭 {n % 9 + 1} 栋,环境卫生,"
+                       f"楼道卫生差（{n}）,\n" for n in range(60))
+        response = _upload(street, ("工单编号,受理时间,来电人,来电号码,地址,类别,诉求内容,办结时限\n" + rows).encode(),
+                           "big.csv")
+        job = db.session.scalar(db.select(LongJob))
+        assert response.headers["Location"].endswith(f"/jobs/{job.id}")
+        waiting = street.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="queued"' in waiting and 'hx-trigger="every 1s"' in waiting
+        assert counts() == (0, 0)  # nothing imported in the request
+        run_worker(database_url, redis_url, "", tmp_path)
+        done = street.get(f"/jobs/{job.id}/progress").get_data(as_text=True)
+        assert 'data-status="done"' in done and "已导入 60 件新工单，合并重复工单 0 件。" in done
+        assert "hx-trigger" not in done and ">100%<" in done
+        assert counts() == (60, 60)
+        assert db.session.scalar(db.select(db.func.count(HumanTask.id)).where(
+            HumanTask.spec_id == "dispatch", HumanTask.street_office_id == world["street"].id)) == 60
+    finally:
+        app.config["REDIS_URL"] = None
+        Redis.from_url(redis_url).flushdb()

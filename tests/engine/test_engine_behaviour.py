@@ -161,3 +161,12 @@ def test_bad_timer_expression_is_refused(app):
     with pytest.raises(ValidationFailed) as e:
         deploy("demo_review", bad)
     assert "P5X" in e.value.fields["bpmn"]
+
+
+def test_the_scripts_today_is_the_date_in_jishou(app):
+    from app.engine import calendar
+    calendar.set_clock(datetime(2026, 5, 6, 17, 0, tzinfo=timezone.utc))  # 01:00 on 7 May in Jishou
+    try:
+        assert calendar.script_helpers()["today"]() == "2026-05-07"
+    finally:
+        calendar.set_clock(None)

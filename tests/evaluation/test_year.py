@@ -1,43 +1,48 @@
 """A full evaluation year: three enterprises at four communities, five departments scoring
-in parallel through their inbox tasks, an inspection feeder's lines flowing into the total
-and the breakdown, the ratings by DMN (and a redeployed table moving a threshold), the
-public disclosure with objections (an accepted one changes the score, one after the period
-is refused), then the final result: credit file and year-end settlements with the scores."""
+in parallel through their inbox tasks, the real feeders (a recorded inspection finding, a
+satisfaction survey with enough answers) flowing into the total and the breakdown, the
+ratings by DMN (and a redeployed table moving a threshold), the public disclosure with
+objections (an accepted one changes the score, one after the period is refused), then the
+final result: credit file and year-end settlements started with the final scores."""
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import pytest
 
 from app.engine import calendar, runtime
 from app.extensions import db
-from app.models import (CreditRecord, Disclosure, Evaluation, EvaluationObjection, HumanTask, Notification,
-                        ProcessInstance)
-from app.services import escrow, evaluation_inputs
-from app.services.evaluation_inputs import EvaluationInput
-from tests.escrow.conftest import bank_url  # noqa: F401  the sandbox bank, for the supervised accounts
+from app.models import (BankInstruction, CreditRecord, Disclosure, Evaluation, EvaluationObjection, HumanTask,
+                        Notification, ProcessInstance, SurveyHousehold)
+from app.services import escrow, inspections, surveys
+from tests.escrow.conftest import bank_balance, bank_url, deposit  # noqa: F401  the sandbox bank, for the accounts
 from tests.evaluation.conftest import (DUE, YEAR, complete, deploy_rating, evaluation_of, fields_for, open_tasks,
                                       read, score_everything)
 
 SCORES = {  # community → department → {item code: points}; unlisted items get full marks, bonuses 0
-    "shiji": {"fire_brigade": {"C1": "6"}},  # 100 − 4, and an inspection deducts 2 more → 94
-    "xincheng": {"housing_center": {"E1": "3"}},  # a bonus: 103
+    "shiji": {"fire_brigade": {"C1": "6"}},  # 100 − 4, and an inspection finding deducts 2 more → 94
+    "xincheng": {"housing_center": {"E1": "3"}},  # a bonus: 103, and the survey's 90 % deducts 1 → 102
     "wan": {"market_regulation": {"C3": "1"}, "street_office": {"B3": "4"}, "housing_center": {"D1": "12"}},  # 82
     "huayuan": {"housing_center": {"A3": "0", "D1": "8"}},  # 78
 }
-EXPECTED = {"shiji": "94.00", "xincheng": "103.00", "wan": "82.00", "huayuan": "78.00"}
+EXPECTED = {"shiji": "94.00", "xincheng": "102.00", "wan": "82.00", "huayuan": "78.00"}
+GOOD = {"attitude": 5, "cleanliness": 4, "security": 5, "maintenance": 4, "overall": 5}
 
 
-@pytest.fixture
-def inspections():
-    """A small feeder standing in for daily inspections: one finding at 世纪华庭."""
-    def feed(enterprise_id, community_id, year):
-        if community_id != inspections.community_id or year != YEAR:
-            return []
-        return [EvaluationInput("B1", Decimal("-2.00"), "inspection", 7, "日常考核：3 栋楼道堆放杂物未清理")]
-
-    evaluation_inputs.FEEDERS["test_inspections"] = feed
-    yield inspections
-    evaluation_inputs.FEEDERS.pop("test_inspections", None)
+def fieldwork(app, world, scorers):
+    """The real feeders' input: the fire brigade's finding at 世纪华庭 (2 points), and the
+    survey at 乾州新城 answered by just enough households, 9 in 10 satisfied overall."""
+    communities = world["communities"]
+    finding = inspections.record(scorers["fire_brigade"].user, {
+        "community_id": communities["shiji"].id, "items": ["消防安全"],
+        "findings": [{"item": "消防安全", "description": "3 栋消防通道堆放杂物", "points": "2", "days": 5}]}).findings[0]
+    survey = surveys.open_survey(scorers["housing_center"].user, communities["xincheng"].id, households=15)
+    households = db.session.scalars(db.select(SurveyHousehold).where(SurveyHousehold.survey_id == survey.id)
+                                    .order_by(SurveyHousehold.number)).all()
+    enough = app.config["SURVEY_MIN_ANSWERS"]
+    assert enough == 10
+    for n, household in enumerate(households[:enough]):
+        surveys.answer(YEAR, household.token, {**GOOD, "overall": 2} if n == 0 else GOOD)
+    return finding, survey
 
 
 def test_open_year_starts_one_case_per_pair_with_a_scoring_task_per_department(app, world, scorers):
@@ -130,14 +135,17 @@ def test_who_sees_which_evaluation(app, world, scorers, login_as):
     assert scorers["fire_brigade"].post(f"/evaluation/{shiji.id}", data={"content": "x"}).status_code == 403
 
 
-def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_url):  # noqa: F811
+def test_a_full_year(app, world, scorers, login_as, factory, bank_url):  # noqa: F811
     from app.services import evaluation
     communities = world["communities"]
-    inspections.community_id = communities["shiji"].id
+    finding, survey = fieldwork(app, world, scorers)
+    accounts = {}
     for name in ("shiji", "wan"):  # supervised accounts to settle at year end
-        escrow.open_account({"community_id": communities[name].id, "bank_id": _bank(world).id,
-                             "payee_account_no": "6222021234567890128", "payee_name": "企业基本户"},
-                            scorers["housing_center"].user)
+        accounts[name] = escrow.open_account({"community_id": communities[name].id, "bank_id": _bank(world).id,
+                                              "payee_account_no": "6222021234567890128", "payee_name": "企业基本户"},
+                                             scorers["housing_center"].user)
+    deposit(bank_url, accounts["shiji"].account_no, "50000.00")
+    escrow.pull_statement(db.session.get(type(accounts["shiji"]), accounts["shiji"].id))
     qianyuan_user = factory.user("enterprise", org=world["enterprises"]["qianyuan"])
     evaluation.open_year(scorers["housing_center"].user, YEAR, DUE)
     score_everything(world, scorers, SCORES)
@@ -150,13 +158,17 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
         assert sum(Decimal(x["points"]) for x in lines) == Decimal(total)
         assert all(x["task_id"] for x in lines if x["kind"] == "score")
     shiji = evaluation_of(communities["shiji"])
-    feeder_line = next(x for x in shiji.breakdown["lines"] if x["kind"] == "input")
-    assert feeder_line == {"kind": "input", "item_code": "B1", "points": "-2.00", "source": "inspection",
-                           "source_id": 7, "title": "日常考核：3 栋楼道堆放杂物未清理"}
+    inputs = [x for x in shiji.breakdown["lines"] if x["kind"] == "input"]
+    assert [(x["source"], x["source_id"], x["points"]) for x in inputs] == [("inspection", finding.id, "-2.00")]
+    assert "3 栋消防通道堆放杂物" in inputs[0]["title"]
+    xincheng = evaluation_of(communities["xincheng"])
+    inputs = [x for x in xincheng.breakdown["lines"] if x["kind"] == "input"]
+    assert [(x["source"], x["source_id"], x["points"]) for x in inputs] == [("survey", survey.id, "-1.00")]
+    assert "业主满意度 90.0%（10 份答卷）" == inputs[0]["title"]
     page = scorers["housing_center"].get(f"/evaluation/{shiji.id}").get_data(as_text=True)
-    assert "3 栋楼道堆放杂物未清理" in page and "消防救援大队评分" in page
+    assert "3 栋消防通道堆放杂物" in page and "消防救援大队评分" in page
 
-    # Ratings by DMN: 乾元 averages (94 + 103) / 2 = 98.5 → 5 stars; 峒河 82 → 3; 德馨 78 → 2.
+    # Ratings by DMN: 乾元 averages (94 + 102) / 2 = 98 → 5 stars; 峒河 82 → 3; 德馨 78 → 2.
     enterprises = world["enterprises"]
     assert [enterprises[k].star_rating for k in ("qianyuan", "donghe", "dexin")] == [5, 3, 2]
     assert [communities[k].grade for k in ("shiji", "xincheng", "wan", "huayuan")] == ["A", "A", "B", "C"]
@@ -167,21 +179,21 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
     version, created = deploy_rating(moved)
     assert created and version.number == 2
 
-    # An owner objects on the public page; the center accepts (+2 on B1): 94 → 96, re-rated with the new
-    # table: 乾元 now averages 99.5 → 4 stars.
+    # An owner objects on the public page; the center accepts (+2 on C1): 94 → 96, re-rated with the new
+    # table: 乾元 now averages 99 → 4 stars.
     public = app.test_client()
     response = public.post(f"/public/evaluation/communities/{communities['shiji'].id}/objections", data={
-        "name": "张女士", "phone": "13874301234", "content": "楼道杂物当天已清理，有照片为证，请核实。"})
+        "name": "张女士", "phone": "13874301234", "content": "消防通道杂物当天已清理，演练记录齐全，请核实。"})
     assert "异议已提交" in response.get_data(as_text=True)
     objection = db.session.scalar(db.select(EvaluationObjection))
     assert objection.phone == "138****1234" and objection.status == "pending"
     handle = open_tasks(shiji, "handle_objection")
     assert len(handle) == 1 and handle[0].role == "housing_center"
-    bad = complete(scorers["housing_center"], handle[0], {"decision": "accept", "item_code": "B1",
-                                                          "adjustment": "3", "reply": "核实属实"})
+    bad = complete(scorers["housing_center"], handle[0], {"decision": "accept", "item_code": "C1",
+                                                          "adjustment": "5", "reply": "核实属实"})
     assert "调整后本项得分须在 0 至 10.00 分之间" in bad.get_data(as_text=True)
-    complete(scorers["housing_center"], handle[0], {"decision": "accept", "item_code": "B1", "adjustment": "2",
-                                                    "reply": "经核实已当日清理，恢复 2 分"})
+    complete(scorers["housing_center"], handle[0], {"decision": "accept", "item_code": "C1", "adjustment": "2",
+                                                    "reply": "经核实演练记录齐全，恢复 2 分"})
     db.session.expire_all()
     shiji = evaluation_of(communities["shiji"])
     assert shiji.total == Decimal("96.00") and objection.status == "accepted"
@@ -190,7 +202,7 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
     # The center sees who objected; the enterprise sees an owner's objection, not the owner's name.
     assert "张女士" in scorers["housing_center"].get(f"/evaluation/{shiji.id}").get_data(as_text=True)
     seen = login_as("enterprise", org=enterprises["qianyuan"]).get(f"/evaluation/{shiji.id}").get_data(as_text=True)
-    assert "楼道杂物当天已清理" in seen and "张女士" not in seen
+    assert "消防通道杂物当天已清理" in seen and "张女士" not in seen
 
     # The enterprise objects too, is answered "no", and cannot object to another enterprise's result.
     donghe_user = login_as("enterprise", org=enterprises["donghe"])
@@ -215,19 +227,33 @@ def test_a_full_year(app, world, scorers, login_as, factory, inspections, bank_u
     assert all(ev.status == "final" for ev in finals.values())
     assert all(db.session.get(ProcessInstance, ev.instance_id).status == "completed" for ev in finals.values())
     credit = db.session.scalars(db.select(CreditRecord).where(CreditRecord.kind == "score")).all()
-    assert sorted(str(r.points) for r in credit) == ["103.00", "78.00", "82.00", "96.00"]
+    assert sorted(str(r.points) for r in credit) == ["102.00", "78.00", "82.00", "96.00"]
     told = db.session.scalars(db.select(Notification.title).where(Notification.user_id == qianyuan_user.id)).all()
-    assert sorted(told) == sorted(["2026 年度考评结果公示：世纪华庭 94.00 分", "2026 年度考评结果公示：乾州新城 103.00 分",
-                    "2026 年度考评结果已生效：世纪华庭 96.00 分", "2026 年度考评结果已生效：乾州新城 103.00 分"])
+    assert sorted(told) == sorted(["2026 年度考评结果公示：世纪华庭 94.00 分", "2026 年度考评结果公示：乾州新城 102.00 分",
+                    "2026 年度考评结果已生效：世纪华庭 96.00 分", "2026 年度考评结果已生效：乾州新城 102.00 分"])
 
-    # Year-end settlements started with the final scores, one per supervised account.
-    settlements = db.session.scalars(db.select(ProcessInstance).where(
-        ProcessInstance.model_key == "year_end_settlement").order_by(ProcessInstance.id)).all()
-    assert len(settlements) == 2
-    assert sorted(s.title.rsplit("得分 ", 1)[1] for s in settlements) == ["82.00）", "96.00）"]
-    assert {s.community_id for s in settlements} == {communities["shiji"].id, communities["wan"].id}
+    # Year-end settlements started with the final scores, one per supervised account: 世纪华庭's
+    # 50 000.00 is cut by 4 % (score 96), the rest released; 峒河湾's empty account moves nothing.
+    settlements = {s.community_id: s for s in db.session.scalars(db.select(ProcessInstance).where(
+        ProcessInstance.model_key == "year_end_settlement"))}
+    assert set(settlements) == {communities["shiji"].id, communities["wan"].id}
+    cut_task = db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == settlements[communities["shiji"].id].id, HumanTask.status == "open"))
+    assert cut_task.name == "决定扣减资金用途"
+    data = runtime._load(settlements[communities["shiji"].id]).get_task_from_id(uuid.UUID(cut_task.task_uuid)).data
+    assert data["score"] == "96.00"
+    assert (data["prepared"]["supervised"], data["prepared"]["release"], data["prepared"]["cut"]) == (
+        "50000.00", "48000.00", "2000.00")
+    release = db.session.scalar(db.select(BankInstruction).where(BankInstruction.kind == "year_end_release"))
+    assert release.escrow_account_id == accounts["shiji"].id and release.amount == Decimal("48000.00")
+    assert release.status == "success" and bank_balance(bank_url, accounts["shiji"].account_no) == Decimal("2000.00")
+    wan_settlement = settlements[communities["wan"].id]
+    assert wan_settlement.status == "completed"
+    assert runtime._load(wan_settlement).data["score"] == "82.00"
+    assert db.session.scalar(db.select(db.func.count(BankInstruction.id))) == 1
     page = public.get(f"/public/evaluation/communities/{communities['shiji'].id}").get_data(as_text=True)
-    assert "0.00 元" in page and "已生效" in page and "对考评结果提出异议" not in page
+    assert 'data-testid="balance">2000.00 元<' in page  # the cut waits for the owners' committee
+    assert "已生效" in page and "对考评结果提出异议" not in page
 
 
 def _bank(world):

@@ -1,5 +1,7 @@
-"""The credit file: the timeline of good and bad records (inspections and appeals among
-them) with source and date, policy support derived from it, and who may see it."""
+"""The credit file: the timeline of good and bad records (inspections and appeals, filing,
+contracts and the high-risk list among them) with source and date, policy support derived
+from it, and who may see it."""
+import re
 from decimal import Decimal
 
 from app.engine.calendar import SHANGHAI
@@ -10,7 +12,6 @@ from tests.fieldwork.conftest import FINDING, inspection_form
 
 
 def _supports(page: str) -> dict:
-    import re
     return dict(re.findall(r'data-support="(\w+)" data-eligible="(\w+)"', page))
 
 
@@ -118,3 +119,64 @@ def test_the_api_gives_findings_and_credit_files_scoped_as_the_pages(app, world,
     assert other.get("/api/v1/inspections/findings", headers=other_headers).get_json()["items"] == []
     refused = other.get(f"/api/v1/enterprises/{world['enterprise'].id}/credit", headers=other_headers)
     assert refused.status_code == 404 and refused.get_json()["error"] == "not_found"
+
+
+def test_the_timeline_shows_filing_contract_and_high_risk_records_with_source_and_date(app, world, login_as,
+                                                                                      factory):
+    """The records the filing, contract-review and high-risk processes write, each shown with
+    its kind, title, source and date (the processes run for real)."""
+    from app.engine.deploy import deploy
+    from app.models import Contract, EnterpriseFiling, HighRiskListing, HumanTask
+    from tests.contracts.conftest import BPMN, contract_form
+    from tests.contracts.test_review_rounds import ALL_ITEMS
+    from tests.filing.conftest import filing_form
+    for key in ("filing", "contract_review", "high_risk_escalation"):
+        deploy(key, (BPMN / f"{key}.bpmn").read_text(encoding="utf-8"))
+
+    def task_of(instance_id, spec_id):
+        return db.session.scalar(db.select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                            HumanTask.spec_id == spec_id, HumanTask.status == "open"))
+
+    def done(client, task, **data):
+        response = client.post(f"/tasks/{task.id}", data={"action": "complete", **data},
+                               content_type="multipart/form-data")
+        assert db.session.get(HumanTask, task.id).status == "completed", response.get_data(as_text=True)[-1500:]
+
+    enterprise = world["enterprise"]
+    own = login_as("enterprise", org=enterprise)
+    center = login_as("housing_center")
+    # Filing on the center's demand, accepted.
+    center.post("/filing/demands/new", data={"enterprise_id": enterprise.id, "deadline": "2026-10-09",
+                                             "finding": "街道巡查发现该企业在世纪华庭提供物业服务"})
+    filing = db.session.scalar(db.select(EnterpriseFiling))
+    own.post(f"/tasks/{task_of(filing.instance_id, 'submit_on_demand').id}",
+             data=filing_form(factory, response="file"), content_type="multipart/form-data")
+    done(center, task_of(filing.instance_id, "review"), decision="accept")
+    # The community's contract, filed in the first round.
+    assert own.post("/contracts/new", data=contract_form(world["community"], signed_on="2026-09-01",
+                                                         starts_on="2026-09-01", ends_on="2029-08-31"),
+                    content_type="multipart/form-data").status_code == 302
+    contract = db.session.scalar(db.select(Contract))
+    done(center, task_of(contract.instance_id, "review"), decision="accept", checklist=ALL_ITEMS, comment="准予备案")
+    # Listed as high-risk: proposed by the center, approved by the bureau.
+    center.post("/high-risk/propose", data={"enterprise_id": enterprise.id})
+    listing = db.session.scalar(db.select(HighRiskListing))
+    done(center, task_of(listing.instance_id, "propose"), reason="服务质量投诉集中", evidence="12345 工单 15 件")
+    done(login_as("housing_bureau"), task_of(listing.instance_id, "review"), decision="approve", comment="同意列入")
+
+    page = center.get(f"/credit/{enterprise.id}").get_data(as_text=True)
+    expected = {"filing": ("备案", "完成企业备案", "住保中心", "良好"),
+                "contract": ("合同", "世纪华庭物业服务合同完成备案", "住保中心", "良好"),
+                "high_risk": ("高风险", "吉首市乾元物业服务有限公司 被列入高风险管控名单", "住建局", "不良")}
+    rows = db.session.scalars(db.select(CreditRecord).where(CreditRecord.enterprise_id == enterprise.id)
+                              .order_by(CreditRecord.id)).all()
+    assert [r.kind for r in rows] == ["filing", "contract", "high_risk"]
+    for row in rows:
+        item = page.split(f'data-record="{row.id}">')[1].split("</li>")[0]
+        text = " ".join(re.sub(r"<[^>]+>", " ", item).split())
+        kind, title, source, judgement = expected[row.kind]
+        assert f"{judgement} {kind} {title}" in text, text
+        recorded = row.recorded_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        assert f"{recorded} · {source}" in text, text  # the date and the source of each record
+    assert own.get(f"/credit/{enterprise.id}").get_data(as_text=True).count("data-record=") == 3
+    assert _supports(page) == {"recommendation": "no", "fee_approval": "no", "subsidy": "no"}  # listed: none

@@ -2,7 +2,7 @@
 deadlines; a street office only in its street; the enterprise responds or appeals; the
 housing center decides; open and overdue findings on the dashboards; the evaluation feed."""
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -168,3 +168,9 @@ def test_overdue_findings_show_as_overdue(app, world, login_as, clock):
     login_as("enterprise", org=world["enterprise"]).post(f"/inspections/findings/{finding.id}/respond",
                                                          data={"response": "已整改"})
     assert f'data-finding="{finding.id}"' not in center.get("/inspections/?status=overdue").get_data(as_text=True)
+
+
+def test_the_form_proposes_todays_date_in_jishou(app, world, login_as, clock):
+    clock(datetime(2026, 9, 21, 17, 30, tzinfo=timezone.utc))  # 01:30 on 22 September in Jishou
+    form = login_as("fire_brigade").get("/inspections/new").get_data(as_text=True)
+    assert 'value="2026-09-22"' in form and 'value="2026-09-21"' not in form

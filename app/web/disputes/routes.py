@@ -75,13 +75,11 @@ def import_work_orders():
     upload = form.validate_on_submit() and form.uploaded_table()
     if upload:
         try:
-            result = disputes.import_work_orders(*upload)
+            job = disputes.start_import(current_user, *upload, back=url_for("disputes.index"))
         except ValidationFailed as e:
-            db.session.rollback()
             form.file.errors = list(form.file.errors) + [e.fields.get("file", e.message)]
         else:
-            flash(_("已导入 %(created)d 件新工单，合并重复工单 %(merged)d 件。", **result), "success")
-            return redirect(url_for("disputes.index"))
+            return redirect(url_for("reports.job", job_id=job.id))  # its progress bar, then the result
     return render_template("disputes/import.html", form=form)
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.engine.calendar import now
+from app.engine.calendar import SHANGHAI, now
 from app.extensions import db
 from app.models import Inspection, InspectionPhoto
 from app.permissions import roles_required, scoped
@@ -74,7 +74,7 @@ def index():
 def new():
     form = InspectionForm(communities=inspections.communities_for(current_user))
     if request.method == "GET":
-        form.inspected_on.data = now().date()
+        form.inspected_on.data = now().astimezone(SHANGHAI).date()  # today in Jishou, not in UTC
     if form.validate_on_submit():
         try:
             inspection = inspections.record(current_user, {**form.data, "findings": form.findings.data},
