@@ -9,6 +9,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -50,25 +51,29 @@ def script_helpers() -> dict:
     return calendar_helpers()
 
 
-def _script_engine(instance: ProcessInstance) -> WuyeScriptEngine:
-    def call_inline(task, operation_name, params):
-        op = registry.get_operator(operation_name)
-        if op is None:
-            raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
-        ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
-                                       instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
-        with db.session.begin_nested():  # a failing operator leaves nothing half-applied
-            return op.func(ctx, **params) or {}
+def _call_inline(task, operation_name, params):
+    """The script engine's service caller: an inline operator, in the case's transaction."""
+    instance = task.workflow.top_workflow.wuye_instance
+    op = registry.get_operator(operation_name)
+    if op is None:
+        raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
+    ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
+                                   instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
+    with db.session.begin_nested():  # a failing operator leaves nothing half-applied
+        return op.func(ctx, **params) or {}
 
-    return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=call_inline)
+
+@lru_cache(maxsize=1)
+def _script_engine() -> WuyeScriptEngine:
+    """One sandboxed engine per process: it keeps no state between scripts, and the case an
+    inline operator runs for is the workflow's `wuye_instance`."""
+    return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=_call_inline)
 
 
 def _load(instance: ProcessInstance) -> BpmnWorkflow:
-    state = dict(instance.state)
-    state.update(specs.cached_spec_json(instance.version_id, instance.version.checksum))
-    state.setdefault("serializer_version", instance.serializer_version)
-    wf = specs.serializer.from_dict(state)
-    wf.script_engine = _script_engine(instance)
+    wf = specs.state_from_dict(instance.state, instance.version_id, instance.version.checksum,
+                               script_engine=_script_engine())
+    wf.wuye_instance = instance
     wf.wuye_subscribed = _message_names(wf)
     return wf
 
@@ -89,10 +94,7 @@ def _id_of(obj) -> int | None:
 
 
 def _dump(wf: BpmnWorkflow) -> dict:
-    state = specs.serializer.to_dict(wf)
-    state.pop("spec", None)
-    state.pop("subprocess_specs", None)
-    return state
+    return specs.state_to_dict(wf)
 
 
 def _event(instance, kind, *, task=None, actor=None, on_behalf_of=None, data=None, message=""):
@@ -166,11 +168,46 @@ def _task_role(task, lane: str) -> str:
     return role_for_lane(lane) or lane
 
 
-def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
-    """Keep the inbox, timer due time, message subscriptions and external calls in step."""
-    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open")))
+def _queue_external_calls(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    """An external service task that started waits for a worker job: record the call once."""
+    for task in wf.get_tasks(state=TaskState.STARTED):
+        call = task._get_internal_data(specs.EXTERNAL_CALL)
+        if not call or call.get("queued"):
+            continue
+        op = registry.get_operator(call["operator"])
+        row = ServiceCall(instance_id=instance.id, task_uuid=str(task.id), operator=call["operator"],
+                          task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                          params=call["params"], max_attempts=op.max_attempts if op else 3)
+        db.session.add(row)
+        db.session.flush()
+        call["queued"] = True
+        call["call_id"] = row.id
+        _event(instance, "service_call_queued", task=task, data={"operator": call["operator"], "call_id": row.id})
+        jobs.enqueue("workers.engine.run_service_call", row.id, queue="default")
+
+
+def _project_instance(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) -> None:
+    """The instance's own columns: next timer due and status."""
+    deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
+                 for t in wf.event_manager.tasks.values()
+                 if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    deadlines = [d for d in deadlines if d]
+    instance.next_timer_at = min(deadlines) if deadlines else None
+    if instance.status not in ("error", "suspended", "terminated"):
+        if wf.is_completed():
+            instance.status = "completed"
+            instance.ended_at = instance.ended_at or utcnow()
+            _event(instance, "completed")
+        else:
+            instance.status = "running" if ready else "waiting"
+
+
+def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) -> None:
+    """Keep the inbox (and its notifications) and the message subscriptions in step."""
+    open_uuids = getattr(wf, "wuye_open", None)  # read with the instance, in the same statement
+    if open_uuids is None:
+        open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open")))
     gone = [task_uuid for task_uuid in open_uuids if task_uuid not in ready]
     if gone:  # e.g. an interrupting boundary timer took the token
         db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(gone), HumanTask.status == "open")
@@ -193,15 +230,9 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         db.session.add_all(opened)
         db.session.flush()
         notify.tasks_opened(opened)
+    wf.wuye_open = set(ready)
 
-    waiting = wf.waiting_events()
-    deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
-                 for t in wf.event_manager.tasks.values()
-                 if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
-    deadlines = [d for d in deadlines if d]
-    instance.next_timer_at = min(deadlines) if deadlines else None
-
-    subscribed = sorted({e.name for e in waiting if e.event_type == "MessageEventDefinition"})
+    subscribed = _message_names(wf)
     if subscribed != getattr(wf, "wuye_subscribed", None):
         db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
         for name in subscribed:
@@ -209,35 +240,18 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
                                                correlation_key=instance.business_key))
         wf.wuye_subscribed = subscribed
 
-    for task in wf.get_tasks(state=TaskState.STARTED):
-        call = task._get_internal_data(specs.EXTERNAL_CALL)
-        if not call or call.get("queued"):
-            continue
-        op = registry.get_operator(call["operator"])
-        row = ServiceCall(instance_id=instance.id, task_uuid=str(task.id), operator=call["operator"],
-                          task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                          params=call["params"], max_attempts=op.max_attempts if op else 3)
-        db.session.add(row)
-        db.session.flush()
-        call["queued"] = True
-        call["call_id"] = row.id
-        _event(instance, "service_call_queued", task=task, data={"operator": call["operator"], "call_id": row.id})
-        jobs.enqueue("workers.engine.run_service_call", row.id, queue="default")
-
-    if instance.status not in ("error", "suspended", "terminated"):
-        if wf.is_completed():
-            instance.status = "completed"
-            instance.ended_at = instance.ended_at or utcnow()
-            _event(instance, "completed")
-        else:
-            instance.status = "running" if ready else "waiting"
-
 
 def _save(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    """Save the state under the optimistic lock first, so that a concurrent save of the same
+    case fails here (Conflict) before it writes inbox rows; then project the inbox."""
     try:
-        _project(instance, wf)
+        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        _queue_external_calls(instance, wf)
+        _project_instance(instance, wf, ready)
         instance.state = _dump(wf)
         instance.serializer_version = specs.SERIALIZER_VERSION
+        db.session.flush()
+        _project_inbox(instance, wf, ready)
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
@@ -292,8 +306,9 @@ def start(model_key: str, *, business_key: str = "", title: str = "", data: dict
         db.session.add(instance)
         db.session.flush()
         spec, subs = specs.cached_parsed(version.id, version.checksum)
-        wf = BpmnWorkflow(spec, subs, script_engine=_script_engine(instance))
-        wf.wuye_subscribed = []  # a new case has no subscription rows yet
+        wf = BpmnWorkflow(spec, subs, script_engine=_script_engine())
+        wf.wuye_instance = instance
+        wf.wuye_subscribed, wf.wuye_open = [], set()  # a new case has no subscription or inbox rows yet
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})
         _event(instance, "started", actor=actor, data={"version": version.number, **(data or {})})
@@ -319,17 +334,33 @@ def _ready_task(wf: BpmnWorkflow, task_uuid: str):
     return task
 
 
+def _task_and_instance(human_task_id: int) -> tuple[HumanTask, ProcessInstance, set[str]]:
+    """The task row, its instance with the version, and the uuids of the instance's open
+    tasks (what the projection compares with), in one statement."""
+    of_instance = db.select(HumanTask.instance_id).where(HumanTask.id == human_task_id).scalar_subquery()
+    rows = db.session.execute(
+        db.select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+        .options(joinedload(ProcessInstance.version))
+        .where(HumanTask.instance_id == of_instance, db.or_(HumanTask.id == human_task_id, HumanTask.status == "open"))
+    ).all()
+    row = next((task for task, _instance in rows if task.id == human_task_id), None)
+    if row is None:
+        raise NotFound(_("任务不存在。"))
+    return row, rows[0][1], {task.task_uuid for task, _instance in rows if task.status == "open"}
+
+
 def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -> ProcessInstance:
     """Complete a ready user task with already validated, JSON-safe form data."""
     with _transaction():
-        row = db.session.get(HumanTask, human_task_id)
-        if row is None:
-            raise NotFound(_("任务不存在。"))
+        row, instance, open_uuids = _task_and_instance(human_task_id)
         if row.status != "open":
             raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
-        instance, wf = _open_instance(row.instance_id)
+        if instance.status in ("completed", "terminated"):
+            raise Conflict(_("该案件已结束。"))
         if instance.status == "suspended":
             raise Conflict(_("该案件已暂停，暂不能办理。"))
+        wf = _load(instance)
+        wf.wuye_open = open_uuids
         # Timers first: a task whose deadline passed is no longer there to complete.
         if instance.next_timer_at is not None and instance.next_timer_at <= calendar_now():
             _step(instance, wf)
@@ -346,6 +377,7 @@ def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -
         row.completed_for_id = _id_of(on_behalf_of)
         row.completed_data = data
         row.draft = None
+        wf.wuye_open = open_uuids - {row.task_uuid}
         _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
         _step(instance, wf)
         _save(instance, wf)

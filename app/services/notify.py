@@ -34,8 +34,7 @@ def notifier():
 
 def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Notification:
     row = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
-    db.session.add(row)
-    db.session.flush()
+    db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
     notifier().send(user, title, body)
     return row
 
