@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -97,12 +98,19 @@ def _dump(wf: BpmnWorkflow) -> dict:
     return specs.state_to_dict(wf)
 
 
+_EVENT_BUFFER = "wuye_instance_events"  # session.info key: a batch collects its timeline rows here
+
+
 def _event(instance, kind, *, task=None, actor=None, on_behalf_of=None, data=None, message=""):
-    db.session.add(InstanceEvent(
-        instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
-        task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
-        task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
-        data=data, message=message or ""))
+    row = dict(instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
+               task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
+               task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
+               data=data, message=message or "")
+    buffer = db.session.info.get(_EVENT_BUFFER)
+    if buffer is not None:
+        buffer.append({**row, "at": utcnow()})
+    else:
+        db.session.add(InstanceEvent(**row))
 
 
 def _step(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
@@ -168,9 +176,9 @@ def _task_role(task, lane: str) -> str:
     return role_for_lane(lane) or lane
 
 
-def _queue_external_calls(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+def _queue_external_calls(instance: ProcessInstance, wf: BpmnWorkflow, started: list) -> None:
     """An external service task that started waits for a worker job: record the call once."""
-    for task in wf.get_tasks(state=TaskState.STARTED):
+    for task in started:
         call = task._get_internal_data(specs.EXTERNAL_CALL)
         if not call or call.get("queued"):
             continue
@@ -202,34 +210,47 @@ def _project_instance(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) 
             instance.status = "running" if ready else "waiting"
 
 
-def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) -> None:
-    """Keep the inbox (and its notifications) and the message subscriptions in step."""
+class _InboxWrites:
+    """Inbox rows to open and to cancel, collected over one instance or a batch of them
+    and written together (new rows get their ids in one INSERT, then their notifications)."""
+
+    def __init__(self):
+        self.opened: list[HumanTask] = []
+        self.gone: list[str] = []
+
+    def write(self) -> None:
+        if self.gone:  # e.g. an interrupting boundary timer took the token
+            db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(self.gone),
+                                                          HumanTask.status == "open")
+                               .values(status="cancelled", completed_at=utcnow())
+                               .execution_options(synchronize_session="fetch"))
+        if self.opened:
+            from app.services import notify
+            db.session.add_all(self.opened)
+            db.session.flush()
+            notify.tasks_opened(self.opened)
+        db.session.flush()
+        self.opened, self.gone = [], []
+
+
+def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict, writes: _InboxWrites) -> None:
+    """Keep the inbox and the message subscriptions in step (the inbox rows through `writes`)."""
     open_uuids = getattr(wf, "wuye_open", None)  # read with the instance, in the same statement
     if open_uuids is None:
         open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
             HumanTask.instance_id == instance.id, HumanTask.status == "open")))
-    gone = [task_uuid for task_uuid in open_uuids if task_uuid not in ready]
-    if gone:  # e.g. an interrupting boundary timer took the token
-        db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(gone), HumanTask.status == "open")
-                           .values(status="cancelled", completed_at=utcnow()).execution_options(
-                               synchronize_session="fetch"))
-    opened = []
+    writes.gone.extend(task_uuid for task_uuid in open_uuids if task_uuid not in ready)
     for task_uuid, task in ready.items():
         if task_uuid in open_uuids:
             continue
         lane = task.task_spec.lane or ""
-        opened.append(HumanTask(
+        writes.opened.append(HumanTask(
             instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
             role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
             title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
             community_id=instance.community_id, street_office_id=instance.street_office_id,
             bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf)))
-    if opened:
-        from app.services import notify
-        db.session.add_all(opened)
-        db.session.flush()
-        notify.tasks_opened(opened)
     wf.wuye_open = set(ready)
 
     subscribed = _message_names(wf)
@@ -241,18 +262,24 @@ def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) -> 
         wf.wuye_subscribed = subscribed
 
 
-def _save(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+def _save(instance: ProcessInstance, wf: BpmnWorkflow, writes: _InboxWrites | None = None) -> None:
     """Save the state under the optimistic lock first, so that a concurrent save of the same
-    case fails here (Conflict) before it writes inbox rows; then project the inbox."""
+    case fails here (Conflict) before it writes inbox rows; then project the inbox. With
+    `writes` (a batch whose instance rows are locked) the caller writes and flushes."""
     try:
-        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        _queue_external_calls(instance, wf)
+        active = wf.get_tasks(state=TaskState.READY | TaskState.STARTED)  # one walk of the task tree
+        ready = {str(t.id): t for t in active if t.state == TaskState.READY and t.task_spec.manual}
+        _queue_external_calls(instance, wf, [t for t in active if t.state == TaskState.STARTED])
         _project_instance(instance, wf, ready)
         instance.state = _dump(wf)
         instance.serializer_version = specs.SERIALIZER_VERSION
+        if writes is not None:
+            _project_inbox(instance, wf, ready, writes)
+            return
         db.session.flush()
-        _project_inbox(instance, wf, ready)
-        db.session.flush()
+        writes = _InboxWrites()
+        _project_inbox(instance, wf, ready, writes)
+        writes.write()
     except StaleDataError:
         db.session.rollback()
         raise Conflict(_("该案件已被他人更新，请刷新后重试。"))
@@ -440,27 +467,40 @@ def _claim_due(instance_id: int, now: datetime) -> bool:
     """Lock the instance row until this transaction ends if its timer is still due. Two
     workers that picked the same ids then split them instead of both doing the work and
     one losing on the optimistic lock."""
-    query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, ProcessInstance.next_timer_at <= now,
-                                                ProcessInstance.status.in_(("running", "waiting")))
+    query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, *_due(now))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return db.session.scalar(query) is not None
 
 
+def _due(now: datetime):
+    return (ProcessInstance.next_timer_at <= now, ProcessInstance.status.in_(("running", "waiting")))
+
+
 def due_timer_instance_ids(now: datetime, limit: int = 200) -> list[int]:
     """Instances whose next timer is due, through the index; rows another worker is
     already advancing are skipped (SKIP LOCKED on PostgreSQL)."""
-    query = (db.select(ProcessInstance.id)
-             .where(ProcessInstance.next_timer_at <= now, ProcessInstance.status.in_(("running", "waiting")))
-             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    query = db.select(ProcessInstance.id).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.session.scalars(query))
 
 
 def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
-    """The periodic job: advance every instance whose timer is due. Safe to run twice."""
+    """The periodic job: advance up to `limit` instances whose timer is due. Safe to run
+    twice and on several workers at once.
+
+    The batch is one transaction: its instances are claimed with their rows locked (rows
+    another worker holds are skipped), advanced in memory and written back together. If
+    anything in the batch fails, it is rolled back and its instances are advanced one by
+    one, each in its own transaction, so one broken case cannot hold back the others; the
+    broken one shows an incident."""
     now = now or calendar_now()  # the engine clock, which tests and drills may set
+    try:
+        return _advance_batch(now, limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("due timers: the batch failed, advancing its instances one by one")
     count = 0
     ids = due_timer_instance_ids(now, limit)
     db.session.commit()  # release the selection's locks: each instance is claimed in its own transaction
@@ -469,8 +509,82 @@ def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
             count += advance_timers(instance_id, due_at=now)
         except Conflict:
             pass  # someone else advanced it meanwhile: fine
-    db.session.commit()
+        except Exception as e:
+            db.session.rollback()
+            log.exception("due timers: instance %s failed", instance_id)
+            _timer_incident(instance_id, e)
     return count
+
+
+def _advance_batch(now: datetime, limit: int) -> int:
+    with _transaction():
+        query = db.select(ProcessInstance).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=ProcessInstance)
+        instances = db.session.scalars(query).all()
+        if not instances:
+            return 0
+        open_uuids = {instance.id: set() for instance in instances}
+        for instance_id, task_uuid in db.session.execute(db.select(HumanTask.instance_id, HumanTask.task_uuid).where(
+                HumanTask.instance_id.in_(list(open_uuids)), HumanTask.status == "open")):
+            open_uuids[instance_id].add(task_uuid)
+        writes, events = _InboxWrites(), []
+        db.session.info[_EVENT_BUFFER] = events
+        try:
+            for instance in instances:
+                wf = _load(instance)
+                wf.wuye_open = open_uuids[instance.id]
+                _step(instance, wf)
+                _save(instance, wf, writes)
+        finally:
+            db.session.info.pop(_EVENT_BUFFER)
+        _update_locked(instances)
+        if events:  # one executemany INSERT; the ORM would ask for every row's id
+            db.session.execute(InstanceEvent.__table__.insert(), events)
+        writes.write()
+    return len(instances)
+
+
+_INSTANCE_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "lock_version"}
+
+
+def _update_locked(instances: list[ProcessInstance]) -> None:
+    """Write a batch's changed instances with one executemany UPDATE per set of changed
+    columns. The ORM would send a versioned UPDATE per row and wait for each; these rows
+    are locked by this transaction, and the lock version is checked and moved all the same."""
+    groups: dict[tuple, list] = {}
+    for instance in instances:
+        state = sa_inspect(instance)  # committed_state: the attributes set since the load
+        changed = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
+        if changed:
+            groups.setdefault(tuple(sorted(changed)), []).append((instance, changed))
+    table = ProcessInstance.__table__
+    for keys, rows in groups.items():
+        statement = (table.update()
+                     .where(table.c.id == db.bindparam("_id"), table.c.lock_version == db.bindparam("_lock"))
+                     .values({**{key: db.bindparam(key) for key in keys}, "lock_version": table.c.lock_version + 1}))
+        with db.session.no_autoflush:  # else the ORM would first write them one by one
+            result = db.session.execute(statement, [{"_id": instance.id, "_lock": instance.lock_version, **changed}
+                                                    for instance, changed in rows])
+        if result.rowcount != len(rows):
+            raise StaleDataError(f"{len(rows) - result.rowcount} of {len(rows)} instances changed meanwhile")
+        for instance, changed in rows:  # the session now holds what the database holds
+            for key, value in changed.items():
+                set_committed_value(instance, key, value)
+            set_committed_value(instance, "lock_version", instance.lock_version + 1)
+
+
+def _timer_incident(instance_id: int, error: Exception) -> None:
+    """A case whose timer could not be advanced leaves the timer job's way with an incident
+    (a supervisor retries it from the case page)."""
+    with _transaction():
+        instance = get_instance(instance_id)
+        if instance.status not in ("running", "waiting"):
+            return
+        instance.status = "error"
+        instance.incident = f"{type(error).__name__}: {error}"[:2000]
+        instance.incident_task = ""
+        _event(instance, "incident", message=instance.incident)
 
 
 # ---------------------------------------------------------------- external service calls

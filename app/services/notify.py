@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from app.engine.calendar import now
 from app.extensions import db
@@ -95,7 +96,7 @@ def users_for_task(task: HumanTask) -> list[User]:
     from app.models import OwnersCommittee, UserRole
     from app.permissions import _TASK_ORG_COLUMN
     query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
-        UserRole.role == task.role, User.active.is_(True))
+        UserRole.role == task.role, User.active.is_(True)).options(lazyload(User.role_rows))  # roles: not needed
     column = _TASK_ORG_COLUMN.get(task.role)
     if column:
         query = query.where(getattr(User, column) == getattr(task, column))
