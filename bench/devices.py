@@ -26,7 +26,6 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import psutil
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +38,9 @@ MIX = (("heartbeat", {"health": "ok"}), ("door_open", {"door": "东门"}), ("hea
 
 
 def rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
+    """Resident memory now (Linux /proc; psutil is not a dependency of the project)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def peak_mb() -> float:

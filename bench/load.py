@@ -7,7 +7,7 @@ posted once, every device event stored once).
     /work/main/.venv/bin/python bench/load.py --db wuye_province [--users 40] [--seconds 60]
         [--web-workers 4] [--rq-workers 2]
 
-Needs the `bench` extra (locust). The same file is the locustfile: run directly it starts
+Needs the `bench` extra (locust), or LOCUST=/path/to/locust. The same file is the locustfile: run directly it starts
 gunicorn, the RQ workers and a headless locust, and stops them all when done.
 Traffic: inbox pages, task completions (API), case pages, public pages (PUBLIC_PAGES),
 signed bank notifications and device-platform event pushes, some of them sent twice (each
@@ -313,7 +313,8 @@ def main():
         wait_http(f"{host}/healthz")
         print(f"gunicorn {args.web_workers}×{args.threads} on {args.db}, {args.rq_workers} RQ workers; "
               f"locust {args.users} users for {args.seconds} s", flush=True)
-        subprocess.run([str(bin_dir / "locust"), "-f", __file__, "--headless", "-u", str(args.users), "-r",
+        locust = os.environ.get("LOCUST") or str(bin_dir / "locust")  # e.g. one installed outside the venv
+        subprocess.run([locust, "-f", __file__, "--headless", "-u", str(args.users), "-r",
                         str(max(args.users // 5, 1)), "-t", f"{args.seconds}s", "--host", host, "--csv",
                         str(tmp / "load"), "--only-summary", "--loglevel", "WARNING"],
                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

@@ -2,14 +2,14 @@
 from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.api import bp
 from app.api.openapi import PATHS, op, query_param
 from app.engine import runtime
 from app.extensions import db
-from app.models import Attachment, HumanTask, InstanceEvent
+from app.models import Attachment, HumanTask, InstanceEvent, User
 from app.services import attachments, cases, inbox
 from app.services import tasks as task_service
 from app.services import users as user_service
@@ -62,7 +62,8 @@ def task_json(row: HumanTask, with_form=False) -> dict:
 
 def instance_json(instance) -> dict:
     events = db.session.scalars(db.select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
-                                .options(selectinload(InstanceEvent.actor)).order_by(InstanceEvent.id)).all()
+                                .options(joinedload(InstanceEvent.actor).lazyload(User.role_rows))
+                                .order_by(InstanceEvent.id)).all()
     open_tasks = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                                HumanTask.status == "open")).all()
     return {"id": instance.id, "process": instance.model_key, "version": instance.version.number,

@@ -9,12 +9,14 @@ import logging
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -51,34 +53,38 @@ def script_helpers() -> dict:
     return calendar_helpers()
 
 
-def _script_engine(instance: ProcessInstance) -> WuyeScriptEngine:
-    def call_inline(task, operation_name, params):
-        """A failing operator leaves nothing half-applied (its savepoint is rolled back) and
-        puts the case in error at its task, as a failing script does: the user's completion
-        before it stands, a supervisor sees the message and retries."""
-        op = registry.get_operator(operation_name)
-        ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
-                                       instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
-        try:
-            if op is None:
-                raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
-            with db.session.begin_nested():
-                return op.func(ctx, **params) or {}
-        except (Conflict, StaleDataError):
-            raise  # someone else changed the case meanwhile: the user retries, no incident
-        except Exception as e:
-            message = e.message if isinstance(e, ServiceError) else f"{type(e).__name__}: {e}"
-            raise WorkflowTaskException(message, task=task, exception=e) from e
+def _call_inline(task, operation_name, params):
+    """The script engine's service caller: an inline operator, in the case's transaction.
+    A failing operator leaves nothing half-applied (its savepoint is rolled back) and puts
+    the case in error at its task, as a failing script does: the user's completion before it
+    stands, a supervisor sees the message and retries."""
+    instance = task.workflow.top_workflow.wuye_instance
+    op = registry.get_operator(operation_name)
+    ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
+                                   instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
+    try:
+        if op is None:
+            raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
+        with db.session.begin_nested():
+            return op.func(ctx, **params) or {}
+    except (Conflict, StaleDataError):
+        raise  # someone else changed the case meanwhile: the user retries, no incident
+    except Exception as e:
+        message = e.message if isinstance(e, ServiceError) else f"{type(e).__name__}: {e}"
+        raise WorkflowTaskException(message, task=task, exception=e) from e
 
-    return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=call_inline)
+
+@lru_cache(maxsize=1)
+def _script_engine() -> WuyeScriptEngine:
+    """One sandboxed engine per process: it keeps no state between scripts, and the case an
+    inline operator runs for is the workflow's `wuye_instance`."""
+    return WuyeScriptEngine(environment=RestrictedEnvironment(helpers=script_helpers()), service_caller=_call_inline)
 
 
 def _load(instance: ProcessInstance) -> BpmnWorkflow:
-    state = dict(instance.state)
-    state.update(specs.cached_spec_json(instance.version_id, instance.version.checksum))
-    state.setdefault("serializer_version", instance.serializer_version)
-    wf = specs.serializer.from_dict(state)
-    wf.script_engine = _script_engine(instance)
+    wf = specs.state_from_dict(instance.state, instance.version_id, instance.version.checksum,
+                               script_engine=_script_engine())
+    wf.wuye_instance = instance
     wf.wuye_subscribed = _message_names(wf)
     return wf
 
@@ -99,19 +105,23 @@ def _id_of(obj) -> int | None:
 
 
 def _dump(wf: BpmnWorkflow) -> dict:
-    state = specs.serializer.to_dict(wf)
-    state.pop("spec", None)
-    state.pop("subprocess_specs", None)
-    return state
+    return specs.state_to_dict(wf)
+
+
+_EVENT_BUFFER = "wuye_instance_events"  # session.info key: a batch collects its timeline rows here
 
 
 def _event(instance, kind, *, task=None, task_name="", actor=None, on_behalf_of=None, data=None, message=""):
     """`task_name` names the task when the workflow is not loaded (an external call's job)."""
-    db.session.add(InstanceEvent(
-        instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
-        task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
-        task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else task_name,
-        data=data, message=message or ""))
+    row = dict(instance_id=instance.id, kind=kind, actor_id=_id_of(actor), on_behalf_of_id=_id_of(on_behalf_of),
+               task_spec=task.task_spec.bpmn_id or "" if task is not None else "",
+               task_name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else task_name,
+               data=data, message=message or "")
+    buffer = db.session.info.get(_EVENT_BUFFER)
+    if buffer is not None:
+        buffer.append({**row, "at": utcnow()})
+    else:
+        db.session.add(InstanceEvent(**row))
 
 
 def _step(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
@@ -177,59 +187,9 @@ def _task_role(task, lane: str) -> str:
     return role_for_lane(lane) or lane
 
 
-def _assignee(instance: ProcessInstance, task) -> int | None:
-    """The user a task's `assignee` property (a registered assigner) gives it to, if any."""
-    name = _task_properties(task).get("assignee")
-    entry = registry.ASSIGNERS.get(name) if name else None
-    return entry[0](instance) if entry else None
-
-
-def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
-    """Keep the inbox, timer due time, message subscriptions and external calls in step."""
-    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open")))
-    gone = [task_uuid for task_uuid in open_uuids if task_uuid not in ready]
-    if gone:  # e.g. an interrupting boundary timer took the token
-        db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(gone), HumanTask.status == "open")
-                           .values(status="cancelled", completed_at=utcnow()).execution_options(
-                               synchronize_session="fetch"))
-    opened = []
-    for task_uuid, task in ready.items():
-        if task_uuid in open_uuids:
-            continue
-        lane = task.task_spec.lane or ""
-        assignee = _assignee(instance, task)
-        opened.append(HumanTask(
-            instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
-            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
-            role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
-            title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
-            community_id=instance.community_id, street_office_id=instance.street_office_id,
-            bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf),
-            claimed_by_id=assignee, claimed_at=utcnow() if assignee else None))
-    if opened:
-        from app.services import notify
-        db.session.add_all(opened)
-        db.session.flush()
-        notify.tasks_opened(opened)
-
-    waiting = wf.waiting_events()
-    deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
-                 for t in wf.event_manager.tasks.values()
-                 if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
-    deadlines = [d for d in deadlines if d]
-    instance.next_timer_at = min(deadlines) if deadlines else None
-
-    subscribed = sorted({e.name for e in waiting if e.event_type == "MessageEventDefinition"})
-    if subscribed != getattr(wf, "wuye_subscribed", None):
-        db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-        for name in subscribed:
-            db.session.add(MessageSubscription(instance_id=instance.id, message_name=name,
-                                               correlation_key=instance.business_key))
-        wf.wuye_subscribed = subscribed
-
-    for task in wf.get_tasks(state=TaskState.STARTED):
+def _queue_external_calls(instance: ProcessInstance, wf: BpmnWorkflow, started: list) -> None:
+    """An external service task that started waits for a worker job: record the call once."""
+    for task in started:
         call = task._get_internal_data(specs.EXTERNAL_CALL)
         if not call or call.get("queued"):
             continue
@@ -244,6 +204,14 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
         _event(instance, "service_call_queued", task=task, data={"operator": call["operator"], "call_id": row.id})
         jobs.enqueue("workers.engine.run_service_call", row.id, queue="default")
 
+
+def _project_instance(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict) -> None:
+    """The instance's own columns: next timer due and status."""
+    deadlines = [_timer_deadline(t.task_spec.event_definition.details(t).value)
+                 for t in wf.event_manager.tasks.values()
+                 if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    deadlines = [d for d in deadlines if d]
+    instance.next_timer_at = min(deadlines) if deadlines else None
     if instance.status not in ("error", "suspended", "terminated"):
         if wf.is_completed():
             instance.status = "completed"
@@ -253,12 +221,85 @@ def _project(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
             instance.status = "running" if ready else "waiting"
 
 
-def _save(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+class _InboxWrites:
+    """Inbox rows to open and to cancel, collected over one instance or a batch of them
+    and written together (new rows get their ids in one INSERT, then their notifications)."""
+
+    def __init__(self):
+        self.opened: list[HumanTask] = []
+        self.gone: list[str] = []
+
+    def write(self) -> None:
+        if self.gone:  # e.g. an interrupting boundary timer took the token
+            db.session.execute(db.update(HumanTask).where(HumanTask.task_uuid.in_(self.gone),
+                                                          HumanTask.status == "open")
+                               .values(status="cancelled", completed_at=utcnow())
+                               .execution_options(synchronize_session="fetch"))
+        if self.opened:
+            from app.services import notify
+            db.session.add_all(self.opened)
+            db.session.flush()
+            notify.tasks_opened(self.opened)
+        db.session.flush()
+        self.opened, self.gone = [], []
+
+
+def _assignee(instance: ProcessInstance, task) -> int | None:
+    """The user a task's `assignee` property (a registered assigner) gives it to, if any."""
+    name = _task_properties(task).get("assignee")
+    entry = registry.ASSIGNERS.get(name) if name else None
+    return entry[0](instance) if entry else None
+
+
+def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict, writes: _InboxWrites) -> None:
+    """Keep the inbox and the message subscriptions in step (the inbox rows through `writes`)."""
+    open_uuids = getattr(wf, "wuye_open", None)  # read with the instance, in the same statement
+    if open_uuids is None:
+        open_uuids = set(db.session.scalars(db.select(HumanTask.task_uuid).where(
+            HumanTask.instance_id == instance.id, HumanTask.status == "open")))
+    writes.gone.extend(task_uuid for task_uuid in open_uuids if task_uuid not in ready)
+    for task_uuid, task in ready.items():
+        if task_uuid in open_uuids:
+            continue
+        lane = task.task_spec.lane or ""
+        assignee = _assignee(instance, task)
+        writes.opened.append(HumanTask(
+            instance_id=instance.id, task_uuid=task_uuid, spec_id=task.task_spec.bpmn_id,
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, lane=lane,
+            role=_task_role(task, lane), form_key=_task_properties(task).get("formKey", ""),
+            title=instance.title, model_key=instance.model_key, enterprise_id=instance.enterprise_id,
+            community_id=instance.community_id, street_office_id=instance.street_office_id,
+            bank_id=instance.bank_id, device_supplier_id=instance.device_supplier_id, due_at=_due_for(task, wf),
+            claimed_by_id=assignee, claimed_at=utcnow() if assignee else None))
+    wf.wuye_open = set(ready)
+
+    subscribed = _message_names(wf)
+    if subscribed != getattr(wf, "wuye_subscribed", None):
+        db.session.execute(db.delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        for name in subscribed:
+            db.session.add(MessageSubscription(instance_id=instance.id, message_name=name,
+                                               correlation_key=instance.business_key))
+        wf.wuye_subscribed = subscribed
+
+
+def _save(instance: ProcessInstance, wf: BpmnWorkflow, writes: _InboxWrites | None = None) -> None:
+    """Save the state under the optimistic lock first, so that a concurrent save of the same
+    case fails here (Conflict) before it writes inbox rows; then project the inbox. With
+    `writes` (a batch whose instance rows are locked) the caller writes and flushes."""
     try:
-        _project(instance, wf)
+        active = wf.get_tasks(state=TaskState.READY | TaskState.STARTED)  # one walk of the task tree
+        ready = {str(t.id): t for t in active if t.state == TaskState.READY and t.task_spec.manual}
+        _queue_external_calls(instance, wf, [t for t in active if t.state == TaskState.STARTED])
+        _project_instance(instance, wf, ready)
         instance.state = _dump(wf)
         instance.serializer_version = specs.SERIALIZER_VERSION
+        if writes is not None:
+            _project_inbox(instance, wf, ready, writes)
+            return
         db.session.flush()
+        writes = _InboxWrites()
+        _project_inbox(instance, wf, ready, writes)
+        writes.write()
     except StaleDataError:
         db.session.rollback()
         raise Conflict(_("该案件已被他人更新，请刷新后重试。"))
@@ -312,8 +353,9 @@ def start(model_key: str, *, business_key: str = "", title: str = "", data: dict
         db.session.add(instance)
         db.session.flush()
         spec, subs = specs.cached_parsed(version.id, version.checksum)
-        wf = BpmnWorkflow(spec, subs, script_engine=_script_engine(instance))
-        wf.wuye_subscribed = []  # a new case has no subscription rows yet
+        wf = BpmnWorkflow(spec, subs, script_engine=_script_engine())
+        wf.wuye_instance = instance
+        wf.wuye_subscribed, wf.wuye_open = [], set()  # a new case has no subscription or inbox rows yet
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data or {})
         _event(instance, "started", actor=actor, data={"version": version.number, **(data or {})})
@@ -339,17 +381,33 @@ def _ready_task(wf: BpmnWorkflow, task_uuid: str):
     return task
 
 
+def _task_and_instance(human_task_id: int) -> tuple[HumanTask, ProcessInstance, set[str]]:
+    """The task row, its instance with the version, and the uuids of the instance's open
+    tasks (what the projection compares with), in one statement."""
+    of_instance = db.select(HumanTask.instance_id).where(HumanTask.id == human_task_id).scalar_subquery()
+    rows = db.session.execute(
+        db.select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+        .options(joinedload(ProcessInstance.version))
+        .where(HumanTask.instance_id == of_instance, db.or_(HumanTask.id == human_task_id, HumanTask.status == "open"))
+    ).all()
+    row = next((task for task, _instance in rows if task.id == human_task_id), None)
+    if row is None:
+        raise NotFound(_("任务不存在。"))
+    return row, rows[0][1], {task.task_uuid for task, _instance in rows if task.status == "open"}
+
+
 def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -> ProcessInstance:
     """Complete a ready user task with already validated, JSON-safe form data."""
     with _transaction():
-        row = db.session.get(HumanTask, human_task_id)
-        if row is None:
-            raise NotFound(_("任务不存在。"))
+        row, instance, open_uuids = _task_and_instance(human_task_id)
         if row.status != "open":
             raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
-        instance, wf = _open_instance(row.instance_id)
+        if instance.status in ("completed", "terminated"):
+            raise Conflict(_("该案件已结束。"))
         if instance.status == "suspended":
             raise Conflict(_("该案件已暂停，暂不能办理。"))
+        wf = _load(instance)
+        wf.wuye_open = open_uuids
         # Timers first: a task whose deadline passed is no longer there to complete.
         if instance.next_timer_at is not None and instance.next_timer_at <= calendar_now():
             _step(instance, wf)
@@ -366,6 +424,7 @@ def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -
         row.completed_for_id = _id_of(on_behalf_of)
         row.completed_data = data
         row.draft = None
+        wf.wuye_open = open_uuids - {row.task_uuid}
         _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
         _step(instance, wf)
         _save(instance, wf)
@@ -428,27 +487,40 @@ def _claim_due(instance_id: int, now: datetime) -> bool:
     """Lock the instance row until this transaction ends if its timer is still due. Two
     workers that picked the same ids then split them instead of both doing the work and
     one losing on the optimistic lock."""
-    query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, ProcessInstance.next_timer_at <= now,
-                                                ProcessInstance.status.in_(("running", "waiting")))
+    query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, *_due(now))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return db.session.scalar(query) is not None
 
 
+def _due(now: datetime):
+    return (ProcessInstance.next_timer_at <= now, ProcessInstance.status.in_(("running", "waiting")))
+
+
 def due_timer_instance_ids(now: datetime, limit: int = 200) -> list[int]:
     """Instances whose next timer is due, through the index; rows another worker is
     already advancing are skipped (SKIP LOCKED on PostgreSQL)."""
-    query = (db.select(ProcessInstance.id)
-             .where(ProcessInstance.next_timer_at <= now, ProcessInstance.status.in_(("running", "waiting")))
-             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    query = db.select(ProcessInstance.id).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.session.scalars(query))
 
 
 def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
-    """The periodic job: advance every instance whose timer is due. Safe to run twice."""
+    """The periodic job: advance up to `limit` instances whose timer is due. Safe to run
+    twice and on several workers at once.
+
+    The batch is one transaction: its instances are claimed with their rows locked (rows
+    another worker holds are skipped), advanced in memory and written back together. If
+    anything in the batch fails, it is rolled back and its instances are advanced one by
+    one, each in its own transaction, so one broken case cannot hold back the others; the
+    broken one shows an incident."""
     now = now or calendar_now()  # the engine clock, which tests and drills may set
+    try:
+        return _advance_batch(now, limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("due timers: the batch failed, advancing its instances one by one")
     count = 0
     ids = due_timer_instance_ids(now, limit)
     db.session.commit()  # release the selection's locks: each instance is claimed in its own transaction
@@ -457,8 +529,82 @@ def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
             count += advance_timers(instance_id, due_at=now)
         except Conflict:
             pass  # someone else advanced it meanwhile: fine
-    db.session.commit()
+        except Exception as e:
+            db.session.rollback()
+            log.exception("due timers: instance %s failed", instance_id)
+            _timer_incident(instance_id, e)
     return count
+
+
+def _advance_batch(now: datetime, limit: int) -> int:
+    with _transaction():
+        query = db.select(ProcessInstance).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=ProcessInstance)
+        instances = db.session.scalars(query).all()
+        if not instances:
+            return 0
+        open_uuids = {instance.id: set() for instance in instances}
+        for instance_id, task_uuid in db.session.execute(db.select(HumanTask.instance_id, HumanTask.task_uuid).where(
+                HumanTask.instance_id.in_(list(open_uuids)), HumanTask.status == "open")):
+            open_uuids[instance_id].add(task_uuid)
+        writes, events = _InboxWrites(), []
+        db.session.info[_EVENT_BUFFER] = events
+        try:
+            for instance in instances:
+                wf = _load(instance)
+                wf.wuye_open = open_uuids[instance.id]
+                _step(instance, wf)
+                _save(instance, wf, writes)
+        finally:
+            db.session.info.pop(_EVENT_BUFFER)
+        _update_locked(instances)
+        if events:  # one executemany INSERT; the ORM would ask for every row's id
+            db.session.execute(InstanceEvent.__table__.insert(), events)
+        writes.write()
+    return len(instances)
+
+
+_INSTANCE_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "lock_version"}
+
+
+def _update_locked(instances: list[ProcessInstance]) -> None:
+    """Write a batch's changed instances with one executemany UPDATE per set of changed
+    columns. The ORM would send a versioned UPDATE per row and wait for each; these rows
+    are locked by this transaction, and the lock version is checked and moved all the same."""
+    groups: dict[tuple, list] = {}
+    for instance in instances:
+        state = sa_inspect(instance)  # committed_state: the attributes set since the load
+        changed = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
+        if changed:
+            groups.setdefault(tuple(sorted(changed)), []).append((instance, changed))
+    table = ProcessInstance.__table__
+    for keys, rows in groups.items():
+        statement = (table.update()
+                     .where(table.c.id == db.bindparam("_id"), table.c.lock_version == db.bindparam("_lock"))
+                     .values({**{key: db.bindparam(key) for key in keys}, "lock_version": table.c.lock_version + 1}))
+        with db.session.no_autoflush:  # else the ORM would first write them one by one
+            result = db.session.execute(statement, [{"_id": instance.id, "_lock": instance.lock_version, **changed}
+                                                    for instance, changed in rows])
+        if result.rowcount != len(rows):
+            raise StaleDataError(f"{len(rows) - result.rowcount} of {len(rows)} instances changed meanwhile")
+        for instance, changed in rows:  # the session now holds what the database holds
+            for key, value in changed.items():
+                set_committed_value(instance, key, value)
+            set_committed_value(instance, "lock_version", instance.lock_version + 1)
+
+
+def _timer_incident(instance_id: int, error: Exception) -> None:
+    """A case whose timer could not be advanced leaves the timer job's way with an incident
+    (a supervisor retries it from the case page)."""
+    with _transaction():
+        instance = get_instance(instance_id)
+        if instance.status not in ("running", "waiting"):
+            return
+        instance.status = "error"
+        instance.incident = f"{type(error).__name__}: {error}"[:2000]
+        instance.incident_task = ""
+        _event(instance, "incident", message=instance.incident)
 
 
 # ---------------------------------------------------------------- external service calls

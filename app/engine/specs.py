@@ -6,10 +6,13 @@ platform) into a STARTED task that waits for a worker job instead of blocking th
 """
 import json
 from functools import lru_cache
+from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -45,9 +48,37 @@ class WuyeParser(SpiffBpmnParser):
     }
 
 
+class WorkflowStateConverter(BpmnWorkflowConverter):
+    """SpiffWorkflow's workflow converter, plus the per-instance state without the spec.
+
+    Restoring the spec is about two thirds of a full `from_dict` and converting it half of
+    a `to_dict`; the spec never changes within a version, so an instance's load takes the
+    version's restored spec from `cached_spec` and its save leaves the spec out."""
+
+    def state_to_dict(self, workflow: BpmnWorkflow) -> dict:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["typename"] = self.typename  # the same dict as to_dict's, minus the spec
+        return dct
+
+    def state_from_dict(self, state: dict, spec, subprocess_specs, script_engine=None) -> BpmnWorkflow:
+        """`from_dict` with the spec given instead of restored (the same steps otherwise)."""
+        dct = dict(state)
+        workflow = self.target_class(spec, subprocess_specs, script_engine=script_engine, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
 _config = dict(SPIFF_CONFIG)
 _config[WuyeServiceTask] = ServiceTaskConverter
-serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+_registry = BpmnWorkflowSerializer.configure(_config)
+state_converter = WorkflowStateConverter(BpmnWorkflow, _registry)  # replaces the default one
+serializer = BpmnWorkflowSerializer(_registry)
 SERIALIZER_VERSION = serializer.VERSION
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
@@ -77,7 +108,6 @@ def parse(bpmn_xml: str, dmn_files: dict[str, str] | None = None, process_id: st
 
 def spec_to_json(spec, subprocess_specs) -> dict:
     """The spec part of a serialized workflow, stored once per version."""
-    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     full = serializer.to_dict(BpmnWorkflow(spec, subprocess_specs))
     return {"spec": full["spec"], "subprocess_specs": full["subprocess_specs"]}
 
@@ -108,3 +138,21 @@ def _spec_text(version_id: int, checksum: str) -> str:
 def cached_spec_json(version_id: int, checksum: str) -> dict:
     """A fresh copy of the version's serialized spec (the deserializer may change what it is given)."""
     return json.loads(_spec_text(version_id, checksum))
+
+
+@lru_cache(maxsize=256)
+def cached_spec(version_id: int, checksum: str):
+    """(spec, subprocess_specs) of a version restored once from its stored spec_json; like
+    the parsed specs, they are templates that every loaded instance of the version shares."""
+    spec_json = cached_spec_json(version_id, checksum)
+    return (_registry.restore(spec_json["spec"]),
+            {name: _registry.restore(sub) for name, sub in spec_json["subprocess_specs"].items()})
+
+
+def state_to_dict(workflow: BpmnWorkflow) -> dict:
+    """An instance's state: the serialized workflow without the version's spec."""
+    return state_converter.state_to_dict(workflow)
+
+
+def state_from_dict(state: dict, version_id: int, checksum: str, script_engine=None) -> BpmnWorkflow:
+    return state_converter.state_from_dict(state, *cached_spec(version_id, checksum), script_engine=script_engine)

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from app.engine.calendar import now
 from app.extensions import db
@@ -26,14 +26,18 @@ from app.models import (Community, Device, DeviceDailySummary, DeviceEvent, Devi
                         RepairCase, UnknownDeviceEvent)
 from app.models.base import utcnow
 from app.services import audit
-from app.services.devices import (EVENT_KINDS, FAULT_KINDS, SHANGHAI, OpenRecords, fault, healthy, open_repair_case,
-                                  set_status)
+from app.services.devices import (EVENT_KINDS, FAULT_KINDS, SHANGHAI, OpenRecords, among, fault, healthy,
+                                  open_repair_case, set_status)
 from app.services.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=10)
 STATUS_KINDS = FAULT_KINDS | {"heartbeat", "recovered"}
+# Events move a device's last_seen_at only when it advances by this much: a chatty device
+# then costs a row update a minute instead of one per event (most of a batch's database
+# work). Offline detection allows for the step, so no device is judged offline early.
+LAST_SEEN_STEP = timedelta(minutes=1)
 
 
 def _config(name: str, default):
@@ -92,13 +96,8 @@ def clean_events(body) -> list[dict]:
 
 def device_map(serials) -> dict[str, tuple[int, int]]:
     """serial → (device id, community id) for the known, not retired devices."""
-    serials = list(set(serials))
-    if db.engine.dialect.name == "postgresql":  # one array parameter, not a thousand placeholders
-        match = Device.serial == db.any_(db.bindparam("serials", serials, type_=postgresql.ARRAY(db.String)))
-    else:
-        match = Device.serial.in_(serials)
     rows = db.session.execute(db.select(Device.serial, Device.id, Device.community_id).where(
-        match, Device.status != "retired"))
+        among(Device.serial, set(serials), db.String), Device.status != "retired"))
     return {serial: (device_id, community_id) for serial, device_id, community_id in rows}
 
 
@@ -111,13 +110,15 @@ _INSERT_PG = db.text(
     "CAST(:j AS text[])) AS v(e, d, c, k, o, j) "
     "ON CONFLICT (event_id) DO NOTHING RETURNING event_id, device_id, occurred_at), "
     "seen AS (UPDATE device SET last_seen_at = m.t FROM (SELECT device_id, max(occurred_at) AS t FROM ins "
-    "GROUP BY device_id) AS m WHERE device.id = m.device_id AND (device.last_seen_at IS NULL OR device.last_seen_at < m.t)) "
+    "GROUP BY device_id) AS m WHERE device.id = m.device_id "
+    "AND (device.last_seen_at IS NULL OR device.last_seen_at < m.t - CAST(:step AS interval))) "
     "SELECT event_id FROM ins")
 
 
 def _insert(rows: list[dict]) -> set[str]:
-    """Insert the rows and move each device's last_seen_at to its newest new event; return
-    the event ids actually inserted (the others existed).
+    """Insert the rows and move each device's last_seen_at to its newest new event (when
+    that is LAST_SEEN_STEP or more ahead); return the event ids actually inserted (the
+    others existed).
 
     PostgreSQL: one short statement whose columns are arrays (INSERT … SELECT FROM unnest …
     ON CONFLICT DO NOTHING RETURNING, with the last_seen_at UPDATE in the same statement), so
@@ -128,7 +129,8 @@ def _insert(rows: list[dict]) -> set[str]:
         return set()
     if db.engine.dialect.name == "postgresql":
         return set(db.session.scalars(_INSERT_PG, {
-            "received": rows[0]["received_at"], "via": rows[0]["via"], "e": [r["event_id"] for r in rows],
+            "received": rows[0]["received_at"], "via": rows[0]["via"], "step": LAST_SEEN_STEP,
+            "e": [r["event_id"] for r in rows],
             "d": [r["device_id"] for r in rows], "c": [r["community_id"] for r in rows],
             "k": [r["kind"] for r in rows], "o": [r["occurred_at"] for r in rows],
             "j": [None if r["data"] is None else json.dumps(r["data"], ensure_ascii=False) for r in rows]}))
@@ -139,12 +141,12 @@ def _insert(rows: list[dict]) -> set[str]:
     for r in rows:
         if r["event_id"] in new_ids and (r["device_id"] not in latest or latest[r["device_id"]] < r["occurred_at"]):
             latest[r["device_id"]] = r["occurred_at"]
-    _touch_last_seen(latest)
+    _touch_last_seen(latest, LAST_SEEN_STEP)
     return new_ids
 
 
-def _touch_last_seen(latest: dict[int, datetime]) -> None:
-    """last_seen_at = the newest time per device, never moved back."""
+def _touch_last_seen(latest: dict[int, datetime], step: timedelta = timedelta(0)) -> None:
+    """last_seen_at = the newest time per device, never moved back (nor by less than `step`)."""
     if not latest:
         return
     if db.engine.dialect.name == "postgresql":
@@ -156,9 +158,9 @@ def _touch_last_seen(latest: dict[int, datetime]) -> None:
     table = Device.__table__  # one cached statement executed for every device (executemany)
     db.session.connection().execute(
         db.update(table).where(table.c.id == db.bindparam("device_id"), db.or_(
-            table.c.last_seen_at.is_(None), table.c.last_seen_at < db.bindparam("at"))).values(
+            table.c.last_seen_at.is_(None), table.c.last_seen_at < db.bindparam("before"))).values(
             last_seen_at=db.bindparam("at")),
-        [{"device_id": device_id, "at": at} for device_id, at in latest.items()])
+        [{"device_id": device_id, "at": at, "before": at - step} for device_id, at in latest.items()])
 
 
 def store(rows: list[dict], via: str, devices: dict[str, tuple[int, int]]) -> list[dict]:
@@ -181,11 +183,11 @@ def apply_status(new: list[dict], devices: dict[str, tuple[int, int]]) -> None:
     # An online device changes only on a fault: the heartbeats of healthy devices (most of a
     # busy batch) need no loading. The others are loaded with their open period and case.
     faulty = {devices[r["serial"]][0] for r in relevant if r["kind"] in FAULT_KINDS}
-    ids = faulty | set(db.session.scalars(db.select(Device.id).where(Device.id.in_(ids - faulty),
+    ids = faulty | set(db.session.scalars(db.select(Device.id).where(among(Device.id, ids - faulty),
                                                                      Device.status != "online")))
     if not ids:
         return
-    loaded = {d.id: d for d in db.session.scalars(db.select(Device).where(Device.id.in_(ids)))}
+    loaded = {d.id: d for d in db.session.scalars(db.select(Device).where(among(Device.id, ids)))}
     known = OpenRecords(ids)
     for r in relevant:
         device = loaded.get(devices[r["serial"]][0])
@@ -345,7 +347,7 @@ def detect_offline() -> int:
     limit = timedelta(minutes=_config("DEVICE_OFFLINE_MINUTES", 15))
     if now() - sync.last_success_at > limit:
         return 0  # the last successful poll is too old to judge by
-    cutoff = sync.last_success_at - limit
+    cutoff = sync.last_success_at - limit - LAST_SEEN_STEP  # last_seen_at may lag by up to the step
     stale = db.session.scalars(db.select(Device).where(Device.status.in_(("online",)), Device.last_seen_at < cutoff))
     count = 0
     for device in stale.all():

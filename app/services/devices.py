@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 
 from app import jobs
 from app.engine import runtime
@@ -208,6 +209,16 @@ def register_device(user, data: dict) -> Device:
 
 # ---------------------------------------------------------------- status changes
 
+def among(column, values, item_type=db.Integer):
+    """`column IN values`; on PostgreSQL one array parameter (`= ANY`) instead of a
+    placeholder per value: psycopg parses a thousand-placeholder statement anew every batch
+    (it caches short statements only), which costs more than running it."""
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == db.any_(db.bindparam("among", values, type_=postgresql.ARRAY(item_type), unique=True))
+    return column.in_(values)
+
+
 class OpenRecords:
     """The open status period and the open repair case of each device of an ingested batch,
     loaded in two queries, so that the batch's status changes cost no query per device
@@ -217,9 +228,9 @@ class OpenRecords:
     def __init__(self, device_ids):
         ids = list(device_ids)
         self.periods = {p.device_id: p for p in db.session.scalars(db.select(DeviceStatusPeriod).where(
-            DeviceStatusPeriod.device_id.in_(ids), DeviceStatusPeriod.ended_at.is_(None)))}
+            among(DeviceStatusPeriod.device_id, ids), DeviceStatusPeriod.ended_at.is_(None)))}
         self.cases = {c.open_key: c for c in db.session.scalars(db.select(RepairCase).where(
-            RepairCase.open_key.in_(ids)))}
+            among(RepairCase.open_key, ids)))}
 
 
 def set_status(device: Device, status: str, at: datetime, known: OpenRecords | None = None) -> None:

@@ -1,12 +1,14 @@
 """The task inbox: which tasks a user sees in each tab, filtered, sorted and paged.
 Reads only the HumanTask projection (never deserializes a workflow); the case's start
 time comes from its instance row, loaded for the shown page only."""
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from app.engine.calendar import current_calendar, now
@@ -221,3 +223,37 @@ def filter_choices(user) -> dict:
                                           .order_by(Community.name).limit(500)).all(),
     }
 
+
+OPTIONS_SECONDS = 60  # a new enterprise or community shows in the filter bar within a minute
+OPTIONS_MAX_USERS = 1000
+
+
+def filter_options(user, f: Filters) -> dict[str, Markup]:
+    """The filter bar's <option>s, the current filter's selected. Rendered once a minute per
+    user and kept in this process: a supervisor's are some 3 000 at province scale, and
+    rendering them was most of an inbox page's time."""
+    cache = current_app.extensions.setdefault("wuye_inbox_options", {})
+    hit = cache.get(user.id)
+    if hit is None or clock.monotonic() - hit[0] >= OPTIONS_SECONDS:
+        choices = filter_choices(user)
+        rendered = {"process": _options((p, p) for p in choices["processes"]),
+                    "task": _options((n, n) for n in choices["tasks"]),
+                    "enterprise_id": _options(choices["enterprises"]),
+                    "community_id": _options(choices["communities"]),
+                    "street_office_id": _options(choices["street_offices"])}
+        if len(cache) >= OPTIONS_MAX_USERS:
+            cache.clear()
+        cache[user.id] = hit = (clock.monotonic(), rendered)
+    return {name: _selected(html, getattr(f, name))
+            for name, html in hit[1].items()}
+
+
+def _options(pairs) -> str:
+    return "".join(f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in pairs)
+
+
+def _selected(html: str, value) -> Markup:
+    if value in (None, ""):
+        return Markup(html)
+    tag = f'<option value="{escape(value)}">'
+    return Markup(html.replace(tag, f'<option value="{escape(value)}" selected>', 1))

@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from app.engine.calendar import now
 from app.extensions import db
@@ -34,8 +35,7 @@ def notifier():
 
 def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Notification:
     row = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
-    db.session.add(row)
-    db.session.flush()
+    db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
     notifier().send(user, title, body)
     return row
 
@@ -106,7 +106,7 @@ def users_for_task(task: HumanTask) -> list[User]:
     from app.models import OwnersCommittee, UserRole
     from app.permissions import _TASK_ORG_COLUMN
     query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
-        UserRole.role == task.role, User.active.is_(True))
+        UserRole.role == task.role, User.active.is_(True)).options(lazyload(User.role_rows))  # roles: not needed
     column = _TASK_ORG_COLUMN.get(task.role)
     if column:
         query = query.where(getattr(User, column) == getattr(task, column))

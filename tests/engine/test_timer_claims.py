@@ -58,3 +58,19 @@ def test_one_tick_drains_a_backlog_larger_than_a_batch(deployed, factory, clock,
     assert engine_jobs.tick()["timers"] == 3
     assert [db.session.get(ProcessInstance, i).status for i in ids] == ["completed"] * 3
     assert engine_jobs.tick()["timers"] == 0
+
+
+def test_a_broken_case_does_not_hold_back_the_others_and_shows_an_incident(deployed, factory, clock, api_client):
+    ids = [due_instance(factory, clock) for _ in range(3)]
+    # one case's stored state is damaged (say, by a bad manual repair): loading it fails
+    db.session.execute(db.update(ProcessInstance).where(ProcessInstance.id == ids[1]).values(state={"tasks": {}}))
+    db.session.commit()
+
+    assert runtime.advance_due_timers() == 2
+    db.session.expire_all()
+    assert [db.session.get(ProcessInstance, i).status for i in ids] == ["completed", "error", "completed"]
+    assert [fired(i) for i in ids] == [1, 0, 1]
+    client, headers = api_client("housing_center")
+    body = client.get(f"/api/v1/instances/{ids[1]}", headers=headers).get_json()
+    assert body["status"] == "error" and body["incident"] and body["timeline"][-1]["kind"] == "incident"
+    assert runtime.advance_due_timers() == 0  # out of the timer job's way until a supervisor retries it

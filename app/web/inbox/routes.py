@@ -32,7 +32,7 @@ def index():
         return xlsx_response("tasks", _("任务"), TASK_COLUMNS, db.session.scalars(inbox.search(current_user, filters)))
     page = db.paginate(inbox.search(current_user, filters), per_page=25, error_out=False)
     return render_template("inbox/index.html", page=page, f=filters, tab=filters.tab, counts=inbox.counts(current_user),
-                           choices=inbox.filter_choices(current_user), due_state=inbox.due_state)
+                           options=inbox.filter_options(current_user, filters), due_state=inbox.due_state)
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
