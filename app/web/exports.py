@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import request, send_file
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font

@@ -3,7 +3,6 @@ keeps its columns, the counts follow) and completes it after a refused first try
 housing center sees it arrive, the diagram highlights the active step, and after the
 center's step the timeline shows both roles' steps."""
 from app.engine import runtime
-from app.engine.deploy import deploy_directory
 from tests.browser.conftest import screenshot
 from tests.browser.test_login import login
 from tests.engine.conftest import BPMN_DIR, bank_sandbox  # noqa: F401  (fixture)

@@ -5,7 +5,6 @@ miss or a refusal after the order sends a risk notice to the owners and escalate
 high-risk list (docs/contracts.md)."""
 from datetime import datetime
 
-import pytest
 
 from app.engine import runtime
 from app.extensions import db

@@ -2,7 +2,6 @@
 revision opinions to acceptance: opinions are added on the round under review, answered by
 the enterprise (accept with a revised upload, or argue), marked resolved or not by the next
 review (an unresolved one is carried into the new round), and every round stays on record."""
-import io
 
 import pytest
 

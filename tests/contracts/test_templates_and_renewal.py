@@ -4,7 +4,6 @@ publishes it and retires the old one. Filed contracts ending within 90 days appe
 center's dashboard and get one renewal reminder."""
 from datetime import datetime
 
-import pytest
 
 from app.extensions import db
 from app.models import Contract, ContractTemplate, Notification, UserRole

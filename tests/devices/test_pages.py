@@ -2,7 +2,7 @@
 own supplier; nothing for others), device registration with errors at the field, the daily
 summary behind the availability chart, and retention of raw events."""
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from app.extensions import db

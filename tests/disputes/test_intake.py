@@ -9,7 +9,6 @@ import requests
 from openpyxl import Workbook
 
 from app.extensions import db
-from app.integrations.signing import sign_headers
 from app.models import Dispute, HumanTask, IntegrationNonce, LongJob, ProcessInstance
 from tests.disputes.conftest import PATH, open_task, post_signed, work_order
 

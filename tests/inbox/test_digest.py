@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta, timezone
 
 from app.engine import runtime
-from app.engine.deploy import deploy_directory
 from app.extensions import db
 from app.models import HumanTask, Notification
 from app.services.notify import daily_digest

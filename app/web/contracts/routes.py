@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Attachment, Contract
-from app.permissions import login_required, reads_all, roles_required
+from app.permissions import login_required, roles_required
 from app.services import contract_templates as templates
 from app.services import contracts
 from app.services.documents import render_pdf

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Bank, BuildPlan, Community, DeviceSupplier
-from app.permissions import reads_all, roles_required, scoped
+from app.permissions import reads_all, roles_required
 from app.services import device_events, device_plans, devices
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Attachment, Dispute, HotlineReply, StreetMediator, StreetOffice, User, UserRole
+from app.models import Attachment, HotlineReply, StreetMediator, StreetOffice, User, UserRole
 from app.permissions import reads_all, roles_required
 from app.services import disputes
 from app.services.errors import ServiceError, ValidationFailed

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db, limiter
-from app.models import Community, Disclosure, Enterprise, EnterpriseFiling, HighRiskListing, HumanTask
+from app.models import Disclosure, Enterprise, EnterpriseFiling, HighRiskListing, HumanTask
 from app.permissions import login_required, public, roles_required
 from app.services import filing as filing_service
 from app.services import high_risk
