@@ -163,13 +163,17 @@ def audit_seal():
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Check the whole chain; report the first broken link (exit 1)."""
+    """Check the whole chain: the first edited or deleted entry, the newest entries deleted
+    (the chain shorter than its head), or an entry unsealed for too long (exit 1). The head
+    printed on success is worth keeping outside the database, to compare with later."""
     from app.services import audit
-    broken = audit.verify_chain()
-    if broken is None:
-        click.echo("audit chain intact")
+    problem = audit.verify_chain()
+    if problem is None:
+        head = audit.chain_head()
+        click.echo(f"audit chain intact: {head.entries if head else 0} entries, head "
+                   f"{head.last_hash if head else audit.GENESIS}")
     else:
-        click.echo(f"audit chain broken at entry {broken.id} ({broken.at.isoformat()} {broken.action})", err=True)
+        click.echo(problem.message, err=True)
         raise SystemExit(1)
 
 

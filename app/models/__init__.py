@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
-from app.models.audit import AuditEvent
+from app.models.audit import AuditChainHead, AuditEvent
 from app.models.case import Attachment, CaseComment, Substitute
 from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEvent, MessageSubscription, ProcessInstance,
                                ProcessModel, ProcessModelVersion, ServiceCall)
@@ -26,6 +26,7 @@ __all__ = [
 ]
 __all__ += ["Dispute", "HotlineReply", "MediationSession", "StreetMediator"]
 __all__ += ["LongJob"]
+__all__ += ["AuditChainHead"]
 __all__ += ["Contract", "ContractRound", "ContractTemplate", "RevisionOpinion", "TemplateClause"]
 __all__ += ["EmergencyTakeover", "StreetOfficeHead", "TakeoverCandidate"]
 from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySummary, DeviceEvent,  # noqa: E402
