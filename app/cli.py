@@ -115,6 +115,7 @@ PERIODIC = [
     ("workers.notify.daily_digest", "default", 86400),
     ("workers.notify.overdue_tasks", "default", 900),
     ("workers.audit.seal", "default", 60),
+    ("app.jobs.sweep", "default", 60),
     ("workers.contracts.renewal_reminders", "default", 86400),
     ("workers.devices.poll", "devices", 60),
     ("workers.devices.daily", "devices", 3600),
@@ -125,14 +126,15 @@ PERIODIC = [
 @click.option("--once", is_flag=True, help="run every periodic job once and stop")
 def scheduler(once):
     """Enqueue the periodic jobs on their intervals (on RQ when REDIS_URL is set, run here
-    otherwise). Each job is safe to run twice, so a restart or a second scheduler is harmless."""
+    otherwise). Each job is safe to run twice, so a restart or a second scheduler is harmless;
+    they are not kept in the job outbox, as the next tick sends them again anyway."""
     import time
     from app import jobs
     last_run = {}
     while True:
         for path, queue, every in PERIODIC:
             if once or time.monotonic() - last_run.get(path, -every) >= every:
-                jobs.enqueue(path, queue=queue)
+                jobs.enqueue(path, queue=queue, durable=False)
                 db.session.commit()
                 last_run[path] = time.monotonic()
         if once:

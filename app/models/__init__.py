@@ -13,6 +13,7 @@ from app.models.integration import IntegrationNonce
 from app.models.modeler import ModelDraft, ModelTrial
 from app.models.notification import Notification
 from app.models.long_job import LongJob
+from app.models.jobs import JobOutbox
 from app.models.people import Person
 from app.models.records import CreditRecord, Disclosure
 from app.models.takeover import EmergencyTakeover, StreetOfficeHead, TakeoverCandidate
@@ -26,7 +27,7 @@ __all__ = [
 ]
 __all__ += ["Dispute", "HotlineReply", "MediationSession", "StreetMediator"]
 __all__ += ["LongJob"]
-__all__ += ["AuditChainHead"]
+__all__ += ["AuditChainHead", "JobOutbox"]
 __all__ += ["Contract", "ContractRound", "ContractTemplate", "RevisionOpinion", "TemplateClause"]
 __all__ += ["EmergencyTakeover", "StreetOfficeHead", "TakeoverCandidate"]
 from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySummary, DeviceEvent,  # noqa: E402
