@@ -4,7 +4,7 @@ duplicated one is accepted and changes nothing."""
 from flask import jsonify, request
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import PATHS, STRING, document_responses, op, record
 from app.extensions import db
 from app.models import EscrowAccount
 from app.services import escrow
@@ -32,3 +32,5 @@ def integration_bank_notification():
 PATHS["/integrations/bank/notifications"] = {"post": op(
     "Signed bank notification (incoming transaction or instruction result)",
     {"401": {"description": "unsigned, tampered, stale or replayed"}}, body={"type": "object"})}
+
+document_responses({("/integrations/bank/notifications", "post"): record({"status": STRING})})
