@@ -3,11 +3,7 @@ for it, a real worker deletes the row once the job has run, and the periodic swe
 again what Redis lost — Redis down at the commit, restarted empty before a worker took the
 job, or restarted (and the worker killed) while the job was running. A copy of a job that
 already ran does nothing."""
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -21,6 +17,7 @@ from app.models import AuditEvent, EnterpriseFiling, HighRiskListing, JobOutbox
 from tests.conftest import require_service
 from tests.escrow.test_redis_restart import PrivateRedis
 from tests.filing.conftest import open_task, processes  # noqa: F401  (fixture)
+from tests.security.procs import kill9, run_worker, start_worker
 
 NOW = timedelta(0)
 
@@ -33,18 +30,6 @@ def pings(note=None):
 def outbox():
     db.session.expire_all()
     return db.session.scalars(db.select(JobOutbox)).all()
-
-
-def worker_env(database_url, redis_url, tmp_path):
-    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "INSTANCE_PATH": str(tmp_path),
-            "SECRET_KEY": "test", "FLASK_APP": "app"}
-
-
-def run_worker(database_url, redis_url, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "flask", "worker", "--burst"], capture_output=True, text=True,
-                            env=worker_env(database_url, redis_url, tmp_path), timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    db.session.expire_all()
 
 
 def wait_for(condition, what, seconds=60):
@@ -137,33 +122,6 @@ def test_a_job_lost_in_a_redis_restart_before_any_worker_took_it_is_sent_again(p
     assert jobs.sweep(grace=NOW) == 0
 
 
-def start_worker(database_url, redis_url, tmp_path):
-    return subprocess.Popen([sys.executable, "-m", "flask", "worker"], env=worker_env(database_url, redis_url, tmp_path),
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def descendants(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        try:
-            stat = open(f"/proc/{entry}/stat").read() if entry.isdigit() else ""
-        except OSError:  # gone meanwhile
-            continue
-        if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            children.append(int(entry))
-    return children + [grandchild for child in children for grandchild in descendants(child)]
-
-
-def stop(worker):
-    """kill -9 of the worker and of its work horse (RQ forks it into a process group of its own)."""
-    for pid in [*descendants(worker.pid), worker.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    worker.wait()
-
-
 def test_redis_restarted_while_a_job_runs_loses_and_doubles_nothing(private_redis, database_url, tmp_path):
     hold = tmp_path / "hold"
     hold.touch()
@@ -177,7 +135,7 @@ def test_redis_restarted_while_a_job_runs_loses_and_doubles_nothing(private_redi
         hold.unlink()
         wait_for(lambda: outbox() == [], "the job finished", seconds=90)
     finally:
-        stop(worker)
+        kill9(worker)
     assert pings() == ["running during the restart"]
     assert jobs.sweep(grace=NOW, stale=NOW) == 0
     run_worker(database_url, private_redis.url, tmp_path)
@@ -194,7 +152,7 @@ def test_a_worker_killed_mid_job_with_redis_restarted_empty_runs_it_once_after_r
     try:
         wait_for(lambda: [r.status for r in outbox()] == ["running"], "the worker took the job")
     finally:
-        stop(worker)  # kill -9 of the worker and its work horse, mid-job
+        kill9(worker)  # kill -9 of the worker and its work horse, mid-job
     hold.unlink()
     private_redis.kill()
     private_redis.start()
