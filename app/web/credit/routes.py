@@ -21,8 +21,8 @@ bp = Blueprint("credit", __name__, url_prefix="/credit")
 def index():
     if current_user.enterprise_id and not current_user.has_role("housing_center", "housing_bureau", "admin"):
         return redirect(url_for("credit.show", enterprise_id=current_user.enterprise_id))
-    enterprises = db.session.scalars(db.select(Enterprise).order_by(Enterprise.name)).all()
-    return render_template("credit/index.html", rows=[(e, credit_file.summary(e)) for e in enterprises])
+    page = db.paginate(db.select(Enterprise).order_by(Enterprise.name, Enterprise.id), per_page=30, error_out=False)
+    return render_template("credit/index.html", rows=[(e, credit_file.summary(e)) for e in page.items], page=page)
 
 
 def _render(enterprise, form, status=200):

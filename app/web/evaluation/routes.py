@@ -38,7 +38,8 @@ def _this_year() -> int:
 @roles_required(*READERS)
 def index():
     year = request.args.get("year", type=int) or _this_year()
-    return render_template("evaluation/index.html", year=year, evaluations=evaluation.listing(current_user, year),
+    page = db.paginate(evaluation.listing(current_user, year), per_page=50, error_out=False)
+    return render_template("evaluation/index.html", year=year, evaluations=page.items, page=page,
                            standards=scoring.standards(), standard_form=StandardForm(formdata=None),
                            open_form=OpenYearForm(formdata=None, data={"year": year}),
                            statuses=evaluation.STATUSES, may_manage=current_user.has_role(*MANAGERS))
