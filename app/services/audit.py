@@ -93,7 +93,7 @@ def seal(batch: int = 5000) -> int:
     transaction commits after a later one was sealed is chained in the next run, never skipped."""
     if not run_alone("audit.seal"):
         return 0
-    head = db.session.get(AuditChainHead, HEAD_ID, with_for_update=True)
+    head = db.session.get(AuditChainHead, HEAD_ID, with_for_update=True, populate_existing=True)
     if head is None:
         if db.session.scalar(db.select(AuditEvent.id).where(AuditEvent.chain_seq.is_not(None)).limit(1)):
             log.error("audit chain head is missing while sealed entries exist: not sealing; run `flask audit verify`")
@@ -118,7 +118,7 @@ def seal(batch: int = 5000) -> int:
             return sealed
         if not run_alone("audit.seal"):  # the lock ended with the commit
             return sealed
-        head = db.session.get(AuditChainHead, HEAD_ID, with_for_update=True)
+        head = db.session.get(AuditChainHead, HEAD_ID, with_for_update=True, populate_existing=True)
 
 
 def verify_chain(now: datetime | None = None) -> ChainProblem | None:

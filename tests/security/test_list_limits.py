@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from app.models import (AuditEvent, EscrowAccount, EscrowAgreement, Evaluation, SatisfactionSurvey, ScoringStandard,
-                        User)
+from app.models import AuditEvent, EscrowAccount, EscrowAgreement, Evaluation, SatisfactionSurvey, ScoringStandard
 from app.services import users
 
 EXTRA = 3  # records beyond one page

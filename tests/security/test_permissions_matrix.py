@@ -132,7 +132,8 @@ NOT_RECORDS = {"key", "code", "package", "filename", "action"}
 ROLE_ARGS = {"mediator": {"instance_id": "dispute_instance_id"}}
 # Forms naming a record of an organisation: another organisation's user names the world's.
 BODY_IDS = {("contracts.new", "enterprise"), ("inspections.new", "street_office"), ("surveys.new", "street_office"),
-            ("takeover.new", "street_office"), ("disputes.new", "street_office"), ("devices.new_plan", "device_supplier")}
+            ("takeover.new", "street_office"), ("disputes.new", "street_office"),
+            ("devices.new_plan", "device_supplier")}
 
 
 @pytest.mark.parametrize("role", ["enterprise", "bank", "device_supplier", "street_office", "mediator",

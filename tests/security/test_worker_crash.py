@@ -1,7 +1,8 @@
 """kill -9 of a real worker in the middle of posting a bank statement to the ledger: one
 account's statement is posted, the next one's first page is inserted but not committed. After
 the restart the periodic pull runs again (for the first account from the statement's start,
-as if its cursor were lost): every bank transaction is in the ledger exactly once, balanced, and each account's ledger agrees with the bank — nothing doubled, nothing lost.
+as if its cursor were lost): every bank transaction is in the ledger exactly once, balanced,
+and each account's ledger agrees with the bank — nothing doubled, nothing lost.
 
 To stop the worker at that exact point the test holds a row lock on the second account: the
 worker inserts the page's ledger rows, then waits to move that account's statement cursor, and

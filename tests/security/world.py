@@ -5,7 +5,6 @@ record of every kind a URL can name, all belonging to those organisations, so th
 role's page shows a real record rather than "not found".
 
 `ids()` gives the value for each URL argument; `ARGS_FOR` overrides it per endpoint."""
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,10 +12,10 @@ from pathlib import Path
 from app.engine import calendar
 from app.engine.deploy import deploy_directory
 from app.extensions import db
-from app.models import (Attachment, Community, Contract, ContractRound, Device, Dispute, Disclosure, Enterprise, EscrowAccount,
-                        Evaluation, FeeHousehold, FeeReminder, FeeRoll, HumanTask, Inspection, InspectionFinding,
-                        InspectionPhoto, LongJob, ModelTrial, ProcessModel, SatisfactionSurvey, ScoringItem,
-                        ScoringStandard, Substitute, SurveyHousehold, User)
+from app.models import (Attachment, Community, Contract, ContractRound, ContractTemplate, Device, Disclosure, Dispute,
+                        Enterprise, Evaluation, FeeHousehold, FeeReminder, FeeRoll, HumanTask, Inspection,
+                        InspectionFinding, InspectionPhoto, LongJob, SatisfactionSurvey, ScoringItem, ScoringStandard,
+                        Substitute, SurveyHousehold, User)
 from app.models.base import utcnow
 from app.models.devices import BuildPlan
 from app.services import contracts, demo, escrow, evaluation, high_risk, modeler, takeover
@@ -53,7 +52,8 @@ def build(bank_url: str) -> dict:
     center, enterprise_user = user("housing_center"), user("enterprise")
     enterprise = db.session.get(Enterprise, enterprise_user.enterprise_id)
     community = db.session.get(Community, user("owner").community_id)  # the first community: enterprise 1's
-    assert community.enterprise_id == enterprise.id and community.street_office_id == user("street_office").street_office_id
+    assert community.enterprise_id == enterprise.id
+    assert community.street_office_id == user("street_office").street_office_id
 
     account = escrow.open_account({"community_id": community.id, "bank_id": user("bank").bank_id,
                                    "payee_account_no": "6222021234567890128", "payee_name": enterprise.name}, center)
@@ -119,7 +119,7 @@ def build(bank_url: str) -> dict:
         "community_id": community.id, "enterprise_id": enterprise.id, "account_id": account.id,
         "contract_id": review.id, "filed_contract_id": filed.id, "number": 1,
         "disclosed_community_id": disclosed.community_id, "opinion_id": opinion.id, "spare_opinion_id": spare.id,
-        "template_id": db.session.scalar(db.select(db.func.min(db.text("id"))).select_from(db.text("contract_template"))),
+        "template_id": db.session.scalar(db.select(db.func.min(ContractTemplate.id))),
         "attachment_id": contract_pdf.id, "photo_id": photo.id, "instance_id": review.instance_id, "task_id": task.id,
         "device_id": db.session.scalar(db.select(Device.id).where(Device.community_id == community.id).limit(1)),
         "plan_id": db.session.scalar(db.select(BuildPlan.id).limit(1)), "dispute_id": dispute.id,
