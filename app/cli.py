@@ -115,6 +115,7 @@ PERIODIC = [
     ("workers.notify.daily_digest", "default", 86400),
     ("workers.notify.overdue_tasks", "default", 900),
     ("workers.audit.seal", "default", 60),
+    ("app.jobs.sweep", "default", 60),
     ("workers.contracts.renewal_reminders", "default", 86400),
     ("workers.devices.poll", "devices", 60),
     ("workers.devices.daily", "devices", 3600),
@@ -125,7 +126,8 @@ PERIODIC = [
 @click.option("--once", is_flag=True, help="run every periodic job once and stop")
 def scheduler(once):
     """Enqueue the periodic jobs on their intervals (on RQ when REDIS_URL is set, run here
-    otherwise). Each job is safe to run twice, so a restart or a second scheduler is harmless."""
+    otherwise). Each job is safe to run twice, so a restart or a second scheduler is harmless;
+    they are not kept in the job outbox, as the next tick sends them again anyway."""
     import time
     from app import jobs
     from workers.health import beat
@@ -134,7 +136,7 @@ def scheduler(once):
         beat()  # the container healthcheck's sign of life (python -m workers.health scheduler)
         for path, queue, every in PERIODIC:
             if once or time.monotonic() - last_run.get(path, -every) >= every:
-                jobs.enqueue(path, queue=queue)
+                jobs.enqueue(path, queue=queue, durable=False)
                 db.session.commit()
                 last_run[path] = time.monotonic()
         if once:
@@ -165,13 +167,17 @@ def audit_seal():
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Check the whole chain; report the first broken link (exit 1)."""
+    """Check the whole chain: the first edited or deleted entry, the newest entries deleted
+    (the chain shorter than its head), or an entry unsealed for too long (exit 1). The head
+    printed on success is worth keeping outside the database, to compare with later."""
     from app.services import audit
-    broken = audit.verify_chain()
-    if broken is None:
-        click.echo("audit chain intact")
+    problem = audit.verify_chain()
+    if problem is None:
+        head = audit.chain_head()
+        click.echo(f"audit chain intact: {head.entries if head else 0} entries, head "
+                   f"{head.last_hash if head else audit.GENESIS}")
     else:
-        click.echo(f"audit chain broken at entry {broken.id} ({broken.at.isoformat()} {broken.action})", err=True)
+        click.echo(problem.message, err=True)
         raise SystemExit(1)
 
 

@@ -33,6 +33,13 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _secret_key_fallbacks() -> list[str]:
+    """SECRET_KEY_PREVIOUS (comma-separated): keys of a rotation still accepted for sessions
+    and remember-me cookies signed before it, which are re-signed with the new key as they
+    come in; drop it once the longest session has passed."""
+    return [key.strip() for key in os.environ.get("SECRET_KEY_PREVIOUS", "").split(",") if key.strip()]
+
+
 def _database_url(instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'wuye.sqlite'}"
     # Heroku-style URLs and plain postgresql:// both mean psycopg 3 here.
@@ -67,6 +74,7 @@ def load(instance_path: str) -> dict:
     return {
         **_secrets(),
         "SECRET_KEY": _secret_key(ipath),
+        "SECRET_KEY_FALLBACKS": _secret_key_fallbacks(),
         "SQLALCHEMY_DATABASE_URI": _database_url(ipath),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

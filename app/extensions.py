@@ -2,7 +2,9 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask import current_app, session
 from flask_login import LoginManager
+from flask_login.utils import decode_cookie, encode_cookie
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -17,9 +19,27 @@ naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+class RotatingLoginManager(LoginManager):
+    """A remember-me cookie signed with a key of SECRET_KEY_FALLBACKS (a SECRET_KEY rotation
+    in progress) still logs its user in, and is issued again signed with the new key."""
+
+    def _load_user_from_remember_cookie(self, cookie):
+        user = super()._load_user_from_remember_cookie(cookie)
+        if user is not None:
+            return user
+        for key in current_app.config.get("SECRET_KEY_FALLBACKS") or ():
+            user_id = decode_cookie(cookie, key=key)
+            if user_id is not None:
+                user = super()._load_user_from_remember_cookie(encode_cookie(user_id))
+                if user is not None:
+                    session["_remember"] = "set"
+                return user
+        return None
+
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = RotatingLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -121,7 +121,19 @@ def _org_matches(user, role: str, record) -> bool:
         return bool(user.owners_committee) and record.community_id == user.owners_committee.community_id
     if role == "owner":
         return record.community_id is not None and record.community_id == user.community_id
+    if role == "mediator":
+        return record.instance_id in _mediated_instances(user)
     return True
+
+
+def _mediator_cases(user):
+    """Dispute cases a mediator works on: those assigned to them."""
+    from app.models import Dispute
+    return db.select(Dispute.instance_id).where(Dispute.mediator_id == user.id, Dispute.instance_id.is_not(None))
+
+
+def _mediated_instances(user) -> set:
+    return set(db.session.scalars(_mediator_cases(user)))
 
 
 def _may_act_directly(user, task) -> bool:
@@ -184,6 +196,8 @@ def _role_clauses(user) -> list:
                                                           if user.owners_committee else None))
         elif role == "owner":
             clause = clause & (HumanTask.community_id == user.community_id)
+        elif role == "mediator":
+            clause = clause & HumanTask.instance_id.in_(_mediator_cases(user))
         clauses.append(clause)
     return clauses
 
@@ -205,8 +219,9 @@ def visible_instances(user, query=None):
         clauses.append(PI.street_office_id == user.street_office_id)
     if user.owners_committee:
         clauses.append(PI.community_id == user.owners_committee.community_id)
-    if user.has_role("mediator"):
-        clauses.append(PI.model_key == "dispute_mediation")
+    if user.has_role("mediator"):  # the disputes of the streets whose committee they sit on, and their own
+        from app.models import Dispute
+        clauses.append(PI.id.in_(scoped(Dispute, user, db.select(Dispute.instance_id))))
     return query.where(db.or_(*clauses) if clauses else db.false())
 
 

@@ -1,8 +1,18 @@
 """Security headers on every response. The CSP allows only our own origin: all front-end
-packages are served from node_modules under /vendor/, and bpmn-js needs inline styles."""
+packages are served from node_modules under /vendor/, and bpmn-js needs inline styles.
+During a SECRET_KEY rotation every session cookie is signed again with the new key."""
+from flask import session
 
 
 def register_security_headers(app) -> None:
+    @app.before_request
+    def resign_session_during_a_key_rotation():
+        """Flask reads a cookie signed with a key of SECRET_KEY_FALLBACKS but writes it back
+        only when the session changes; marking it changed re-signs every active session with
+        the new key, so ending the rotation later logs nobody out."""
+        if app.config.get("SECRET_KEY_FALLBACKS") and session:
+            session.modified = True
+
     @app.after_request
     def set_headers(response):
         response.headers.setdefault(

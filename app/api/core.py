@@ -3,7 +3,7 @@ from flask import g, jsonify
 from flask_login import current_user
 
 from app.api import bp
-from app.api.openapi import build_spec
+from app.api.openapi import PATHS, STRING, array, build_spec, op, record
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -19,3 +19,7 @@ def me():
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(build_spec())
+
+
+PATHS["/me"] = {"get": op("The authenticated user and roles", ok=record({
+    "username": STRING, "display_name": STRING, "roles": array(STRING)}))}

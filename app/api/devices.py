@@ -8,7 +8,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import INTEGER, PATHS, STRING, document_responses, op, record
 from app.extensions import db
 from app.services import device_events
 from app.services.errors import ServiceError, ValidationFailed
@@ -41,3 +41,6 @@ PATHS["/integrations/devices/events"] = {"post": op(
      "422": {"description": "malformed event (nothing stored)"}},
     body={"oneOf": [_EVENT, {"type": "object", "required": ["events"],
                              "properties": {"events": {"type": "array", "items": _EVENT, "maxItems": 1000}}}]})}
+
+document_responses({("/integrations/devices/events", "post"): record({
+    "status": STRING, "accepted": INTEGER, "duplicates": INTEGER, "unknown": INTEGER})})

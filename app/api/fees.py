@@ -1,13 +1,14 @@
 """Fee collection (policy 五(四)) for integrations: collection rates and a community's
-arrears, scoped exactly as on the pages (app/services/fees.py)."""
+arrears, scoped exactly as on the pages (app/services/fees.py), a page at a time."""
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import BOOLEAN, DATE, DECIMAL, INTEGER, PATHS, STRING, nullable, op, page_of, query_param, record
+from app.api.paging import PAGING, paged, paged_list
 from app.engine.calendar import SHANGHAI, now
-from app.extensions import db
+from app.models import Community
 from app.services import fees
 from app.services.errors import Forbidden, ValidationFailed
 
@@ -40,8 +41,8 @@ def _rate_json(r: dict) -> dict:
 def fee_rates():
     _readers_only()
     year = _year()
-    communities = db.session.scalars(fees.visible_communities(current_user)).all()
-    return jsonify(items=[_rate_json(r) for r in fees.rates(communities, year)])
+    communities = fees.visible_communities(current_user).order_by(None).order_by(Community.name, Community.id)
+    return jsonify(paged(communities, to_items=lambda page: [_rate_json(r) for r in fees.rates(page, year)]))
 
 
 @bp.get("/fees/<int:community_id>/arrears")
@@ -49,16 +50,29 @@ def fee_arrears(community_id):
     _readers_only()
     year = _year()
     community = fees.community_for(current_user, community_id)
-    return jsonify(community_id=community.id, year=year, items=[
-        {"room": r["household"].room, "owner_name": r["household"].owner_name, "fee": str(r["fee"]),
-         "paid": str(r["paid"]), "owed": str(r["owed"]), "reminders": len(r["reminders"]),
-         "last_urging": ({"on": r["last_urging"].urged_on.isoformat(), "outcome": r["last_urging"].outcome}
-                         if r["last_urging"] else None)} for r in fees.arrears(community, year)])
+    return jsonify(community_id=community.id, year=year, **paged_list(fees.arrears(community, year), _arrear_json))
 
 
-PATHS["/fees"] = {"get": op("Fee collection rate per visible community for a year (?year=, default this year)",
-                            {"403": {"description": "a role that sees no fee collection"}})}
+def _arrear_json(r: dict) -> dict:
+    return {"room": r["household"].room, "owner_name": r["household"].owner_name, "fee": str(r["fee"]),
+            "paid": str(r["paid"]), "owed": str(r["owed"]), "reminders": len(r["reminders"]),
+            "last_urging": ({"on": r["last_urging"].urged_on.isoformat(), "outcome": r["last_urging"].outcome}
+                            if r["last_urging"] else None)}
+
+
+YEAR = query_param("year", "the fee year (default this year)", {"type": "integer"})
+RATE = record({"community_id": INTEGER, "community": STRING, "year": INTEGER, "has_roll": BOOLEAN,
+               "receivable": DECIMAL, "received": DECIMAL, "matched": DECIMAL, "unmatched": DECIMAL,
+               "rate": nullable(DECIMAL)})
+ARREAR = record({"room": STRING, "owner_name": STRING, "fee": DECIMAL, "paid": DECIMAL, "owed": DECIMAL,
+                 "reminders": INTEGER, "last_urging": {"oneOf": [
+                     {"type": "null"}, record({"on": DATE, "outcome": STRING})]}})
+PATHS["/fees"] = {"get": op(
+    "Fee collection rate of each visible community for a year, communities by name, a page at a time "
+    "(lowest rate first within the page)", {"403": {"description": "a role that sees no fee collection"}},
+    query=[YEAR, *PAGING], ok=page_of(RATE))}
 PATHS["/fees/{community_id}/arrears"] = {"get": op(
-    "Households in arrears of a community for a year, largest debt first",
+    "Households in arrears of a community for a year, largest debt first, a page at a time",
     {"403": {"description": "a role that sees no fee collection"},
-     "404": {"description": "no such community, or not visible to the caller"}}, params=("community_id",))}
+     "404": {"description": "no such community, or not visible to the caller"}}, params=("community_id",),
+    query=[YEAR, *PAGING], ok=page_of(ARREAR, community_id=INTEGER, year=INTEGER))}

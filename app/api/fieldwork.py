@@ -1,10 +1,15 @@
-"""Inspection findings and credit files, scoped exactly as on the pages (read-only)."""
+"""Inspection findings and credit files, scoped exactly as on the pages (read-only); the
+findings a page at a time."""
 from flask import jsonify
 from flask_login import current_user
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import (BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, PATHS, STRING, array, nullable, op, page_of,
+                             record)
+from app.api.paging import PAGING, paged
 from app.engine.calendar import SHANGHAI, now
+from app.models import InspectionFinding
+from app.permissions import scoped
 from app.services import credit_file, inspections
 
 
@@ -19,7 +24,8 @@ def finding_json(f, moment) -> dict:
 @bp.get("/inspections/findings")
 def inspection_findings():
     moment = now()
-    return jsonify(items=[finding_json(f, moment) for f in inspections.findings_for(current_user)])
+    query = scoped(InspectionFinding, current_user).order_by(InspectionFinding.deadline, InspectionFinding.id)
+    return jsonify(paged(query, lambda f: finding_json(f, moment)))
 
 
 @bp.get("/enterprises/<int:enterprise_id>/credit")
@@ -36,7 +42,16 @@ def enterprise_credit(enterprise_id):
                         for s in credit_file.policy_support(enterprise)])
 
 
-PATHS["/inspections/findings"] = {"get": op("Daily inspection findings the caller may see, earliest deadline first")}
+FINDING = record({"id": INTEGER, "community_id": INTEGER, "community": STRING, "enterprise_id": INTEGER,
+                  "inspected_on": DATE, "department": STRING, "item": STRING, "description": STRING,
+                  "points": DECIMAL, "deadline": DATETIME, "status": STRING, "overdue": BOOLEAN})
+CREDIT = record({"enterprise_id": INTEGER, "records": array(record({
+    "id": INTEGER, "kind": STRING, "positive": BOOLEAN, "title": STRING, "source": STRING,
+    "points": nullable(DECIMAL), "recorded_at": DATETIME, "valid_until": nullable(DATE), "in_force": BOOLEAN})),
+    "policy_support": array(record({"code": STRING, "eligible": BOOLEAN, "reasons": array(STRING)}))})
+PATHS["/inspections/findings"] = {"get": op(
+    "Daily inspection findings the caller may see, earliest deadline first, a page at a time", query=PAGING,
+    ok=page_of(FINDING))}
 PATHS["/enterprises/{enterprise_id}/credit"] = {"get": op(
     "An enterprise's credit file and policy support (the center's staff, or the enterprise itself)",
-    {"404": {"description": "not found, or not the caller's own"}}, params=["enterprise_id"])}
+    {"404": {"description": "not found, or not the caller's own"}}, params=["enterprise_id"], ok=CREDIT)}

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import BOOLEAN, INTEGER, PATHS, STRING, nullable, op, record
 from app.extensions import db
 from app.services import disputes
 from app.services.errors import ServiceError, ValidationFailed
@@ -35,4 +35,6 @@ PATHS["/integrations/hotline/work-orders"] = {"post": op(
         "work_order_no": {"type": "string"}, "received_at": {"type": "string", "format": "date-time"},
         "caller_name": {"type": "string"}, "caller_phone": {"type": "string"}, "address": {"type": "string"},
         "category": {"type": "string"}, "content": {"type": "string"},
-        "deadline": {"type": "string", "format": "date-time"}}})}
+        "deadline": {"type": "string", "format": "date-time"}}},
+    ok=record({"status": {"type": "string", "enum": ["created", "merged"]}, "dispute_id": INTEGER,
+               "case_id": nullable(INTEGER), "matched": BOOLEAN, "duplicates": INTEGER}))}

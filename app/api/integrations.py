@@ -6,7 +6,7 @@ nothing, its nonce included, so the bank's corrected resend is accepted."""
 from flask import jsonify, request
 
 from app.api import bp
-from app.api.openapi import PATHS, op
+from app.api.openapi import PATHS, STRING, document_responses, op, record
 from app.extensions import db
 from app.services import escrow
 from app.services.errors import ServiceError
@@ -30,3 +30,5 @@ PATHS["/integrations/bank/notifications"] = {"post": op(
      "404": {"description": "an instruction reference Wuye never issued (nothing changed)"},
      "422": {"description": "bad amount, serial, direction or status (nothing booked, nonce not used)"}},
     body={"type": "object"})}
+
+document_responses({("/integrations/bank/notifications", "post"): record({"status": STRING})})

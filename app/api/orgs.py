@@ -1,8 +1,9 @@
-"""Enterprises and communities, scoped exactly as on the pages."""
+"""Enterprises and communities, scoped exactly as on the pages, a page at a time."""
 from flask import jsonify
 
 from app.api import bp
-from app.extensions import db
+from app.api.openapi import COMMUNITY, ENTERPRISE, PATHS, op, page_of
+from app.api.paging import PAGING, paged
 from app.models import Community, Enterprise
 from app.permissions import ensure_visible, scoped
 
@@ -20,8 +21,7 @@ def community_json(c: Community) -> dict:
 
 @bp.get("/enterprises")
 def enterprises():
-    rows = db.session.scalars(scoped(Enterprise).order_by(Enterprise.id)).all()
-    return jsonify(items=[enterprise_json(e) for e in rows])
+    return jsonify(paged(scoped(Enterprise).order_by(Enterprise.id), enterprise_json))
 
 
 @bp.get("/enterprises/<int:enterprise_id>")
@@ -31,5 +31,14 @@ def enterprise(enterprise_id):
 
 @bp.get("/communities")
 def communities():
-    rows = db.session.scalars(scoped(Community).order_by(Community.id)).all()
-    return jsonify(items=[community_json(c) for c in rows])
+    return jsonify(paged(scoped(Community).order_by(Community.id), community_json))
+
+
+PATHS.update({
+    "/enterprises": {"get": op("Enterprises the caller may see, by id, a page at a time", query=PAGING,
+                               ok=page_of(ENTERPRISE))},
+    "/enterprises/{enterprise_id}": {"get": op("One enterprise", {"404": {"description": "not found or not visible"}},
+                                               params=["enterprise_id"], ok=ENTERPRISE)},
+    "/communities": {"get": op("Communities the caller may see, by id, a page at a time", query=PAGING,
+                               ok=page_of(COMMUNITY))},
+})

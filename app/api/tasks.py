@@ -320,3 +320,37 @@ PATHS.update({
                                                      {"403": {"description": "not a supervisor"}},
                                                      params=["instance_id", "action"], body={"type": "object"})},
 })
+
+
+# Success answers (kept apart from the operations above, which change with the inbox's filters).
+from app.api.openapi import (BOOLEAN, DATETIME, INTEGER, STRING, array, document_responses, list_of,  # noqa: E402
+                             nullable, record)
+
+_TASK_FIELDS = {"id": INTEGER, "name": STRING, "process": STRING, "title": STRING, "role": STRING,
+                "instance_id": INTEGER, "status": STRING, "form_key": STRING, "claimed_by": nullable(STRING),
+                "created_at": DATETIME, "due_at": nullable(DATETIME)}
+TASK = record(_TASK_FIELDS)
+TASK_WITH_FORM = record({**_TASK_FIELDS, "form": array(record({
+    "name": STRING, "label": STRING, "type": STRING, "required": BOOLEAN,
+    "choices": nullable(array(array(STRING))), "description": STRING}))})
+INSTANCE = record({"id": INTEGER, "process": STRING, "version": INTEGER, "business_key": STRING, "title": STRING,
+                   "status": STRING, "incident": nullable(STRING), "next_timer_at": nullable(DATETIME),
+                   "open_tasks": array(TASK), "timeline": array(record({
+                       "at": DATETIME, "kind": STRING, "task": STRING, "actor": nullable(STRING),
+                       "data": {"type": ["object", "array", "string", "number", "boolean", "null"]},
+                       "message": STRING}))})
+document_responses({
+    ("/tasks", "get"): list_of(TASK),
+    ("/tasks/{task_id}", "get"): TASK_WITH_FORM,
+    ("/tasks/{task_id}/claim", "post"): TASK, ("/tasks/{task_id}/unclaim", "post"): TASK,
+    ("/tasks/{task_id}/draft", "post"): TASK, ("/tasks/{task_id}/reassign", "post"): TASK,
+    ("/tasks/{task_id}/complete", "post"): INSTANCE,
+    ("/processes/{key}/instances", "post"): INSTANCE,
+    ("/instances/{instance_id}", "get"): INSTANCE,
+    ("/instances/{instance_id}/{action}", "post"): INSTANCE,
+    ("/instances", "get"): list_of(record({"id": INTEGER, "process": STRING, "title": STRING, "status": STRING,
+                                           "business_key": STRING, "started_at": DATETIME})),
+    ("/instances/{instance_id}/comments", "post"): record({"id": INTEGER, "body": STRING, "at": DATETIME}),
+    ("/messages", "post"): record({"status": {"type": "string", "enum": ["delivered", "duplicate"]},
+                                   "instance_id": INTEGER}),
+})

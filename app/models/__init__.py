@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
-from app.models.audit import AuditEvent
+from app.models.audit import AuditChainHead, AuditEvent
 from app.models.case import Attachment, CaseComment, Substitute
 from app.models.engine import (CalendarDay, CalendarYear, HumanTask, InstanceEvent, MessageSubscription, ProcessInstance,
                                ProcessModel, ProcessModelVersion, ServiceCall)
@@ -13,6 +13,7 @@ from app.models.integration import IntegrationNonce
 from app.models.modeler import ModelDraft, ModelTrial
 from app.models.notification import Notification
 from app.models.long_job import LongJob
+from app.models.jobs import JobOutbox
 from app.models.people import Person
 from app.models.records import CreditRecord, Disclosure
 from app.models.takeover import EmergencyTakeover, StreetOfficeHead, TakeoverCandidate
@@ -26,6 +27,7 @@ __all__ = [
 ]
 __all__ += ["Dispute", "HotlineReply", "MediationSession", "StreetMediator"]
 __all__ += ["LongJob"]
+__all__ += ["AuditChainHead", "JobOutbox"]
 __all__ += ["Contract", "ContractRound", "ContractTemplate", "RevisionOpinion", "TemplateClause"]
 __all__ += ["EmergencyTakeover", "StreetOfficeHead", "TakeoverCandidate"]
 from app.models.devices import (BuildPlan, BuildPlanItem, Device, DeviceDailySummary, DeviceEvent,  # noqa: E402

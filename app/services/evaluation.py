@@ -69,10 +69,11 @@ def get_for(user, evaluation_id: int) -> Evaluation:
     return ev
 
 
-def listing(user, year: int) -> list[Evaluation]:
+def listing(user, year: int):
+    """The year's evaluations the user may see, best first (a query: the page shows a page of it)."""
     from app.permissions import scoped
-    return list(db.session.scalars(scoped(Evaluation, user).where(Evaluation.year == year)
-                                   .order_by(Evaluation.total.desc().nulls_last(), Evaluation.id)))
+    return scoped(Evaluation, user).where(Evaluation.year == year).order_by(Evaluation.total.desc().nulls_last(),
+                                                                            Evaluation.id)
 
 
 def for_instance(instance_id: int) -> Evaluation | None:

@@ -20,9 +20,9 @@ from app import jobs
 from app.engine.calendar import now
 from app.extensions import db
 from app.models import LongJob
-from app.permissions import reads_all
+from app.permissions import may_supervise, reads_all
 from app.services import audit
-from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 RUNNERS: dict = {}  # kind → work(job, step) -> Attachment, registered with @runner by:
@@ -99,7 +99,10 @@ def get_for(user, job_id: int) -> LongJob:
 
 
 def restart(user, job_id: int) -> LongJob:
+    """By whoever started the job, or a supervisor (not everyone who may read it)."""
     job = get_for(user, job_id)
+    if job.created_by_id != user.id and not may_supervise(user):
+        raise Forbidden(_("只有发起人或住保中心可以重新开始这项任务。"))
     if not (job.status == "failed" or stalled(job)):
         raise Conflict(_("任务正在处理或已完成，不能重新开始。"))
     job.status, job.progress, job.message, job.updated_at = "queued", 0, _("排队等待处理"), now()

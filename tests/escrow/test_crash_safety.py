@@ -2,7 +2,6 @@
 the result was never recorded. After restart, the sweep re-runs the call with the same
 reference: the money moved once, the ledger has one entry, the case completes."""
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from app.models import DisbursementRequest, LedgerTxn, ServiceCall
 from app.services import escrow
 from tests.engine.test_external_worker import run_worker
 from tests.escrow.conftest import approve_a_disbursement, bank_balance
+from tests.security.procs import kill9
 
 
 @pytest.fixture
@@ -48,8 +48,7 @@ def test_worker_killed_mid_bank_call_pays_once_after_restart(redis_app, redis_ur
         assert state["instructions"], "the worker never reached the bank"
         time.sleep(0.5)
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse die mid-call
-        worker.wait()
+        kill9(worker)  # the worker and its work horse (RQ forks it into a process group of its own) die mid-call
 
     db.session.expire_all()
     call = db.session.scalar(db.select(ServiceCall))

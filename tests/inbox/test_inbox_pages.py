@@ -146,7 +146,7 @@ def test_supervisor_all_tab_and_actions(login_as, case):
     ent = login_as("enterprise", org=case["enterprise"])
     assert "已暂停" in ent.post(f"/tasks/{case['task'].id}", data={"action": "complete", "title": "a", "amount": "1"},
                                 follow_redirects=True).get_data(as_text=True)
-    assert ent.post(f"/cases/{iid}/resume", follow_redirects=True).status_code == 200
+    assert ent.post(f"/cases/{iid}/resume", follow_redirects=True).status_code == 403
     assert db.session.get(type(case["instance"]), iid).status == "suspended"  # the enterprise may not resume
     center.post(f"/cases/{iid}/resume")
     center.post(f"/cases/{iid}/terminate", data={"reason": "企业已撤回"})

@@ -70,10 +70,11 @@ def audit_log():
 @bp.route("/users")
 @roles_required("admin")
 def user_list():
-    rows = db.session.scalars(db.select(User).order_by(User.username)).all()
+    query = db.select(User).order_by(User.username)
     if wants_xlsx():
-        return xlsx_response("users", _("用户"), USER_COLUMNS, rows)
-    return render_template("admin/users.html", users=rows)
+        return xlsx_response("users", _("用户"), USER_COLUMNS, db.session.scalars(query))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/users.html", users=page.items, page=page)
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

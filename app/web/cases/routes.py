@@ -57,6 +57,8 @@ def comment(instance_id):
         cases.add_comment(current_user, instance_id, request.form.get("body", ""))
         flash(_("意见已发表。"), "success")
     except ServiceError as e:
+        if e.status in (403, 404):
+            raise  # not the user's case or not the user's to do: refused like any page, not as a message
         flash(e.message, "danger")
     return redirect(request.referrer or url_for("cases.show", instance_id=instance_id))
 
@@ -68,6 +70,8 @@ def supervise(instance_id, action):
         tasks.supervise(current_user, instance_id, action, request.form.get("reason", ""))
         flash(_("操作已完成。"), "success")
     except ServiceError as e:
+        if e.status in (403, 404):
+            raise  # not the user's case or not the user's to do: refused like any page, not as a message
         flash(e.message, "danger")
     return redirect(url_for("cases.show", instance_id=instance_id))
 
@@ -80,6 +84,8 @@ def reassign(task_id):
         tasks.reassign(current_user, task_id, to_user)
         flash(_("任务已改派给 %(name)s。", name=to_user.display_name), "success")
     except ServiceError as e:
+        if e.status in (403, 404):
+            raise  # not the user's case or not the user's to do: refused like any page, not as a message
         flash(e.message, "danger")
     return redirect(request.referrer or url_for("inbox.task", task_id=task_id))
 

@@ -31,11 +31,12 @@ COLUMNS = [
 def index():
     if current_user.enterprise_id and not current_user.has_role("housing_center", "housing_bureau", "admin"):
         return redirect(url_for("credit.show", enterprise_id=current_user.enterprise_id))
-    enterprises = db.session.scalars(db.select(Enterprise).order_by(Enterprise.name)).all()
-    rows = [(e, credit_file.summary(e)) for e in enterprises]
-    if wants_xlsx():
-        return xlsx_response("credit-files", _("诚信档案"), COLUMNS, rows)
-    return render_template("credit/index.html", rows=rows)
+    query = db.select(Enterprise).order_by(Enterprise.name, Enterprise.id)
+    if wants_xlsx():  # every enterprise, not only the page shown
+        return xlsx_response("credit-files", _("诚信档案"), COLUMNS,
+                             [(e, credit_file.summary(e)) for e in db.session.scalars(query)])
+    page = db.paginate(query, per_page=30, error_out=False)
+    return render_template("credit/index.html", rows=[(e, credit_file.summary(e)) for e in page.items], page=page)
 
 
 def _render(enterprise, form, status=200):

@@ -45,11 +45,14 @@ INSTRUCTION_COLUMNS = [
 @bp.route("/")
 @login_required
 def index():
-    accounts = db.session.scalars(escrow.visible_accounts(current_user).order_by(EscrowAccount.id)).all()
-    rows = [{"account": a, "balance": escrow.balance(a.id), "floor": escrow.bond_floor(a)} for a in accounts]
+    query = escrow.visible_accounts(current_user).order_by(EscrowAccount.id)
+
+    def rows(accounts):
+        return [{"account": a, "balance": escrow.balance(a.id), "floor": escrow.bond_floor(a)} for a in accounts]
     if wants_xlsx():
-        return xlsx_response("escrow-accounts", _("监管账户"), ACCOUNT_COLUMNS, rows)
-    return render_template("escrow/index.html", rows=rows)
+        return xlsx_response("escrow-accounts", _("监管账户"), ACCOUNT_COLUMNS, rows(db.session.scalars(query)))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("escrow/index.html", rows=rows(page.items), page=page)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])

@@ -49,10 +49,11 @@ def _this_year() -> int:
 @roles_required(*READERS)
 def index():
     year = request.args.get("year", type=int) or _this_year()
-    evaluations = evaluation.listing(current_user, year)
-    if wants_xlsx():
-        return xlsx_response("evaluations", _("%(year)d 年度考评", year=year), COLUMNS, evaluations)
-    return render_template("evaluation/index.html", year=year, evaluations=evaluations,
+    query = evaluation.listing(current_user, year)
+    if wants_xlsx():  # the whole year, not only the page shown
+        return xlsx_response("evaluations", _("%(year)d 年度考评", year=year), COLUMNS, db.session.scalars(query))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("evaluation/index.html", year=year, evaluations=page.items, page=page,
                            standards=scoring.standards(), standard_form=StandardForm(formdata=None),
                            open_form=OpenYearForm(formdata=None, data={"year": year}),
                            statuses=evaluation.STATUSES, may_manage=current_user.has_role(*MANAGERS))

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.engine.calendar import SHANGHAI, now
+from app.extensions import db
+from app.models import Community
 from app.permissions import roles_required
 from app.services import attachments
 from app.services import fees as fee_service
@@ -65,11 +67,13 @@ def _field_errors(form, error: ValidationFailed) -> None:
 @roles_required(*READERS)
 def index():
     year = _year()
-    communities = fee_service.db.session.scalars(fee_service.visible_communities(current_user)).all()
-    rows = fee_service.rates(communities, year)
+    query = fee_service.visible_communities(current_user)
     if wants_xlsx():
-        return xlsx_response("fee-collection", _("物业费收缴率"), RATE_COLUMNS, rows)
-    return render_template("fees/index.html", rows=rows, year=year)
+        communities = fee_service.db.session.scalars(query).all()
+        return xlsx_response("fee-collection", _("物业费收缴率"), RATE_COLUMNS, fee_service.rates(communities, year))
+    page = db.paginate(query.order_by(None).order_by(Community.name, Community.id), per_page=30,
+                                   error_out=False)  # communities by name, the page's lowest rate first
+    return render_template("fees/index.html", rows=fee_service.rates(page.items, year), year=year, page=page)
 
 
 def _urging_form(community, year, owing=None) -> UrgingForm:

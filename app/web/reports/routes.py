@@ -47,6 +47,8 @@ def job_restart(job_id):
     try:
         long_jobs.restart(current_user, job_id)
     except ServiceError as e:
+        if e.status in (403, 404):
+            raise  # not the user's job: refused like any page, not as a message
         flash(e.message, "danger")
     return redirect(url_for("reports.job", job_id=job_id))
 

@@ -37,12 +37,14 @@ SURVEY_COLUMNS = [
 @bp.route("/surveys/")
 @roles_required(*READERS)
 def index():
-    surveys_ = db.session.scalars(scoped(SatisfactionSurvey, current_user)
-                                  .order_by(SatisfactionSurvey.year.desc(), SatisfactionSurvey.id.desc())).all()
-    rows = [(s, surveys.results(s)) for s in surveys_]
+    query = scoped(SatisfactionSurvey, current_user).order_by(SatisfactionSurvey.year.desc(),
+                                                              SatisfactionSurvey.id.desc())
     if wants_xlsx():
-        return xlsx_response("surveys", _("业主满意度调查"), SURVEY_COLUMNS, rows)
-    return render_template("surveys/index.html", rows=rows, may_open=current_user.has_role(*surveys.CREATORS))
+        return xlsx_response("surveys", _("业主满意度调查"), SURVEY_COLUMNS,
+                             [(s, surveys.results(s)) for s in db.session.scalars(query)])
+    page = db.paginate(query, per_page=30, error_out=False)
+    return render_template("surveys/index.html", rows=[(s, surveys.results(s)) for s in page.items], page=page,
+                           may_open=current_user.has_role(*surveys.CREATORS))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
