@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import bp
-from app.api.openapi import BOOLEAN, INTEGER, PATHS, STRING, nullable, op, record
+from app.api.openapi import BOOLEAN, INTEGER, PATHS, nullable, op, record
 from app.extensions import db
 from app.services import disputes
 from app.services.errors import ServiceError, ValidationFailed

@@ -6,7 +6,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.api import bp
-from app.api.openapi import PATHS, op, query_param
+from app.api.openapi import (BOOLEAN, DATE, DATETIME, INTEGER, PATHS, STRING, array, document_responses, list_of,
+                             nullable, op, query_param, record)
+from app.api.paging import PAGING, paged
 from app.engine import runtime
 from app.extensions import db
 from app.models import Attachment, HumanTask, InstanceEvent, User
@@ -14,26 +16,6 @@ from app.services import attachments, cases, inbox
 from app.services import tasks as task_service
 from app.services import users as user_service
 from app.services.errors import Forbidden, ValidationFailed
-
-MAX_PER_PAGE = 100
-
-
-def _positive(args, name: str, default: int, maximum: int | None = None) -> int:
-    value = args.get(name, "")
-    if not value:
-        return default
-    if not value.isdigit() or not 0 < int(value) <= (maximum or 2**31 - 1):
-        raise ValidationFailed(_("查询条件有误。"), {name: _("须为 1 到 %(max)d 之间的整数。", max=maximum)
-                                                     if maximum else _("须为正整数。")})
-    return int(value)
-
-
-def _paged(query, args, to_json) -> dict:
-    """One page of a list: items, and the total, page and per_page (at most MAX_PER_PAGE)."""
-    page = db.paginate(query, page=_positive(args, "page", 1),
-                       per_page=_positive(args, "per_page", 50, MAX_PER_PAGE), error_out=False)
-    return {"items": [to_json(row) for row in page.items], "total": page.total, "page": page.page,
-            "per_page": page.per_page, "pages": page.pages}
 
 
 def _flag(args, name: str) -> bool:
@@ -90,7 +72,7 @@ def list_tasks():
     """The inbox's tabs, filters, sort and pages; garbage in a filter is a 422, not ignored."""
     filters = inbox.Filters.from_args(request.args, strict=True, tabs=inbox.API_TABS)
     inbox.require_tab(current_user, filters.tab)
-    return jsonify(_paged(inbox.search(current_user, filters), request.args, task_json))
+    return jsonify(paged(inbox.search(current_user, filters), task_json))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -168,9 +150,6 @@ TASK_FILTERS = [
                 {"type": "string", "enum": list(inbox.SORTS)}),
     query_param("desc", "1: descending", {"type": "string", "enum": ["0", "1"]}),
 ]
-PAGING = [query_param("page", "page number, from 1", {"type": "integer", "minimum": 1}),
-          query_param("per_page", f"items per page (default 50, at most {MAX_PER_PAGE})",
-                      {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})]
 
 PATHS.update({
     "/tasks": {"get": op("My tasks by tab, filtered, sorted and paged; the answer has items and the total",
@@ -234,7 +213,7 @@ def list_instances():
         raise ValidationFailed(_("查询条件有误。"), {"status": _("可选值：%(values)s。", values="、".join(cases.STATUSES))})
     query = cases.search(current_user, process=args.get("process", ""), status=status,
                          incident=_flag(args, "incident"), overdue=_flag(args, "overdue"), q=args.get("text", ""))
-    return jsonify(_paged(query, args, instance_row_json))
+    return jsonify(paged(query, instance_row_json))
 
 
 @bp.get("/instances/<int:instance_id>/diagram")
@@ -322,9 +301,7 @@ PATHS.update({
 })
 
 
-# Success answers (kept apart from the operations above, which change with the inbox's filters).
-from app.api.openapi import (BOOLEAN, DATETIME, INTEGER, STRING, array, document_responses, list_of,  # noqa: E402
-                             nullable, record)
+# Success answers.
 
 _TASK_FIELDS = {"id": INTEGER, "name": STRING, "process": STRING, "title": STRING, "role": STRING,
                 "instance_id": INTEGER, "status": STRING, "form_key": STRING, "claimed_by": nullable(STRING),
@@ -339,6 +316,8 @@ INSTANCE = record({"id": INTEGER, "process": STRING, "version": INTEGER, "busine
                        "at": DATETIME, "kind": STRING, "task": STRING, "actor": nullable(STRING),
                        "data": {"type": ["object", "array", "string", "number", "boolean", "null"]},
                        "message": STRING}))})
+SUBSTITUTE = record({"id": INTEGER, "substitute": STRING, "substitute_name": STRING, "starts_on": DATE,
+                     "ends_on": DATE})
 document_responses({
     ("/tasks", "get"): list_of(TASK),
     ("/tasks/{task_id}", "get"): TASK_WITH_FORM,
@@ -353,4 +332,8 @@ document_responses({
     ("/instances/{instance_id}/comments", "post"): record({"id": INTEGER, "body": STRING, "at": DATETIME}),
     ("/messages", "post"): record({"status": {"type": "string", "enum": ["delivered", "duplicate"]},
                                    "instance_id": INTEGER}),
+    ("/instances/{instance_id}/diagram", "get"): record({"xml": STRING, "states": {"type": "object"}}),
+    ("/substitutes", "get"): record({"items": array(SUBSTITUTE)}),
+    ("/substitutes", "post"): SUBSTITUTE,
+    ("/substitutes/{substitute_id}", "delete"): record({"deleted": INTEGER}),
 })

@@ -41,8 +41,10 @@ POLICY = {
 
     # api
     ("api.claim_task", "POST"): only("housing_center"),
+    ("api.add_substitute", "POST"): LOGGED_IN,
     ("api.comment_instance", "POST"): only(*READ_ALL, "enterprise", "street_office"),
     ("api.communities", "GET"): LOGGED_IN,
+    ("api.download_attachment", "GET"): only(*READ_ALL, "enterprise", "street_office"),  # as cases.attachment
     ("api.complete_task", "POST"): only("housing_center"),
     ("api.enterprise", "GET"): only(*READ_ALL, "enterprise", "street_office"),
     ("api.enterprise_credit", "GET"): only("admin", "enterprise", "housing_bureau", "housing_center"),
@@ -50,14 +52,17 @@ POLICY = {
     ("api.fee_arrears", "GET"): only(*READ_ALL, "enterprise", "owners_committee", "street_office"),
     ("api.fee_rates", "GET"): only(*READ_ALL, "enterprise", "owners_committee", "street_office"),
     ("api.inspection_findings", "GET"): LOGGED_IN,
+    ("api.instance_diagram", "GET"): only(*READ_ALL, "enterprise", "street_office"),  # as cases.diagram
     ("api.integration_bank_notification", "POST"): SIGNED,
     ("api.integration_device_events", "POST"): SIGNED,
     ("api.integration_hotline_work_order", "POST"): SIGNED,
     ("api.list_instances", "GET"): LOGGED_IN,
+    ("api.list_substitutes", "GET"): LOGGED_IN,  # each user's own
     ("api.list_tasks", "GET"): LOGGED_IN,
     ("api.me", "GET"): LOGGED_IN,
     ("api.openapi", "GET"): ANYONE,
     ("api.post_message", "POST"): only("admin", "housing_center"),
+    ("api.remove_substitute", "DELETE"): only("owner"),  # the world's substitute is the owner's
     ("api.reassign_task", "POST"): only("admin", "housing_center"),
     ("api.save_draft", "POST"): only("housing_center"),
     ("api.show_instance", "GET"): only(*READ_ALL, "enterprise", "street_office"),
@@ -157,6 +162,8 @@ POLICY = {
     ("escrow.agreement_pdf", "GET"): only(*READ_ALL, "bank", "enterprise", "owners_committee", "street_office"),
     ("escrow.balance_series", "GET"): only(*READ_ALL, "bank", "enterprise", "owners_committee", "street_office"),
     ("escrow.index", "GET"): LOGGED_IN,
+    ("escrow.heads", "GET"): only("admin"),
+    ("escrow.heads", "POST"): only("admin"),
     ("escrow.instructions", "GET"): only("admin", "bank", "housing_center"),
     ("escrow.ledger_export", "GET"): only(*READ_ALL, "bank", "enterprise", "owners_committee", "street_office"),
     ("escrow.open_account", "GET"): only("admin", "housing_center"),

@@ -40,7 +40,7 @@ NOT_LISTS = {"main.index", "main.healthz", "auth.login", "auth.change_password",
              "filing.signup", "filing.demand_new", "filing.unfiled_new", "filing.register_import",
              "orgs.enterprise_new", "contracts.new", "contracts.guide", "contracts.template_list", "devices.new",
              "devices.new_plan", "disputes.new", "disputes.import_work_orders", "disputes.mediators", "disputes.stats",
-             "escrow.open_account", "inspections.new", "surveys.new", "takeover.new", "takeover.heads",
+             "escrow.open_account", "inspections.new", "surveys.new", "takeover.new", "takeover.heads", "escrow.heads",
              "modeler.index", "modeler.new", "reports.index", "admin.calendar_days", "api.openapi",
              "contracts.template_edit"}  # (/contracts/templates/new)
 

@@ -96,7 +96,9 @@ def build(bank_url: str) -> dict:
                   created_by_id=center.id, attachment_id=report.id, finished_at=utcnow())
     substitute = Substitute(user_id=user("owner").id, substitute_id=user("owners_committee").id,
                             starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 2))
-    db.session.add_all([reminder, disclosure, job, substitute])
+    api_substitute = Substitute(user_id=user("owner").id, substitute_id=user("owners_committee").id,
+                                starts_on=date(2026, 2, 1), ends_on=date(2026, 2, 2))  # the API's DELETE takes this one
+    db.session.add_all([reminder, disclosure, job, substitute, api_substitute])
     db.session.commit()
 
     listing = high_risk.propose(center, db.session.scalar(
@@ -130,7 +132,7 @@ def build(bank_url: str) -> dict:
             InspectionFinding.inspection_id == inspection.id).limit(1)),
         "job_id": job.id, "key": "demo_review", "trial_id": trial.id, "disclosure_id": disclosure.id,
         "reminder_id": reminder.id, "survey_id": survey.id, "takeover_id": takeover_row.id,
-        "listing_id": listing.id, "user_id": user("enterprise").id, "row_id": substitute.id, "year": year,
+        "listing_id": listing.id, "user_id": user("enterprise").id, "row_id": substitute.id, "substitute_id": api_substitute.id, "year": year,
         "token": survey_household.token, "kind": "person", "object_id": enterprise.legal_rep_id, "field": "id_number",
         "code": "en", "package": "htmx.org", "filename": "dist/htmx.min.js", "action": "retry",
         "dmn": "star_rating.dmn", "others": others,
