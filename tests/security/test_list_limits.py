@@ -32,8 +32,7 @@ PAGED_ELSEWHERE = {"cases.index": 25, "inbox.index": 25, "contracts.index": 30, 
 # Lists cut at a fixed number, newest or most urgent first.
 CAPPED = {"inspections.index": 200, "disputes.index": 500, "devices.index": 500, "devices.plans": 500,
           "devices.records": 500, "devices.repairs": 500, "takeover.index": 1000, "notifications.index": 100}
-# Rankings computed over everything (stars, recommendations, the public list): not yet paged,
-# see docs/security.md "Known gaps".
+# Rankings computed in full and shown a page at a time (app/web/paging.py), tested below.
 RANKINGS = {"takeover.recommendations", "evaluation.public_ranking", "filing.public_high_risk"}
 # Forms, dashboards, and lists bounded by nature (a year's calendar, a street's heads, the models).
 NOT_LISTS = {"main.index", "main.healthz", "auth.login", "auth.change_password", "auth.substitutes",
@@ -115,3 +114,34 @@ def test_a_list_page_shows_one_page_and_the_next_page_the_rest(app, login_as, fa
     assert "page=2" in first.get_data(as_text=True)  # the way to the next page is shown
     huge = client.get(f"{url}?page=1&per_page=100000{extra}")
     assert len(shown(huge.get_data(as_text=True))) == len(one)  # the size is the page's, not the caller's
+
+
+def test_rankings_are_shown_a_page_at_a_time_with_ranks_running_on(app, client, login_as, factory):
+    """The public ranking (100 communities and 50 enterprises a page), the public high-risk
+    list and the recommendations' two lists (50 a page) page like every other list."""
+    from app.models import HighRiskListing
+    from app.models.base import utcnow
+    make("evaluations", factory, 100 + EXTRA)
+    db.session.execute(db.update(Evaluation).values(status="disclosure"))
+    listed = [factory.enterprise(name=f"分页物业{i:03d}") for i in range(50 + EXTRA)]
+    db.session.execute(db.insert(HighRiskListing), [
+        {"enterprise_id": e.id, "status": "listed", "reason": "拒不备案", "listed_at": utcnow(), "active_key": e.id}
+        for e in listed])
+    db.session.commit()
+
+    first, second = (client.get(f"/public/evaluation/ranking?year=2026&page={n}").get_data(as_text=True)
+                     for n in (1, 2))
+    one, two = shown(first), shown(second)
+    assert len(one) == 100 and len(two) == EXTRA and not one & two
+    assert "<td>101</td>" in second and "<td>101</td>" not in first  # the rank runs on across pages
+    assert "page=2" in first
+
+    first, second = (client.get(f"/public/high-risk?page={n}").get_data(as_text=True) for n in (1, 2))
+    assert len(shown(first)) == 50 and len(shown(second)) == EXTRA and not shown(first) & shown(second)
+
+    center = login_as("housing_center")  # listed enterprises are not recommended: the excluded list pages
+    first, second = (center.get(f"/takeovers/recommendations?excluded_page={n}").get_data(as_text=True)
+                     for n in (1, 2))
+    assert first.count('data-testid="excluded-row"') == 50  # the evaluated enterprise is not recommended either
+    one, two = (shown(html.split('data-testid="excluded"')[1]) for html in (first, second))
+    assert len(one | two) == 50 + EXTRA and not one & two and "excluded_page=2" in first

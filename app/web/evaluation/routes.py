@@ -18,6 +18,7 @@ from app.roles import DEPARTMENT_ROLES, role_name
 from app.services import evaluation, public_cache, scoring
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
+from app.web.paging import paginate_list
 from forms.evaluation import ImportForm, ItemForm, ObjectionRaiseForm, OpenYearForm, StandardForm
 
 bp = Blueprint("evaluation", __name__)
@@ -284,8 +285,10 @@ def public_ranking():
 
     def build():
         return Markup(render_template("evaluation/_public_ranking_body.html", year=year, years=years,
-                                      rows=evaluation.ranking(year),
-                                      enterprises=evaluation.enterprise_ranking(year)))
+                                      rows=paginate_list(evaluation.ranking(year), 100),
+                                      enterprises=paginate_list(evaluation.enterprise_ranking(year), 50,
+                                                                arg="enterprises_page")))
 
-    body = public_cache.get(("ranking", year, str(get_locale())), build)
+    pages = (request.args.get("page", 1, type=int), request.args.get("enterprises_page", 1, type=int))
+    body = public_cache.get(("ranking", year, *pages, str(get_locale())), build)
     return Response(render_template("evaluation/public_ranking.html", body=body), headers=_cache_headers())

@@ -12,6 +12,7 @@ from app.services import filing as filing_service
 from app.services import high_risk
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
+from app.web.paging import paginate_list
 from app.web.labels import FILING_STATUSES, LISTING_STATUSES
 from forms.filing import EnterpriseSignupForm, FilingDemandForm, RegisterImportForm, UnfiledEnterpriseForm
 
@@ -195,7 +196,7 @@ def high_risk_propose():
 @bp.route("/public/high-risk")
 @public
 def public_high_risk():
-    return render_template("filing/public_high_risk.html", listings=high_risk.public_list())
+    return render_template("filing/public_high_risk.html", listings=paginate_list(high_risk.public_list(), 50))
 
 
 @bp.route("/public/communities/<int:community_id>")

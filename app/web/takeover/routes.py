@@ -13,6 +13,7 @@ from app.roles import DEPARTMENT_ROLES
 from app.services import takeover as service
 from app.services.errors import ServiceError, ValidationFailed
 from app.web.exports import wants_xlsx, xlsx_response
+from app.web.paging import paginate_list
 from forms.takeover import HeadForm, OpenTakeoverForm
 
 bp = Blueprint("takeover", __name__, url_prefix="/takeovers")
@@ -107,7 +108,8 @@ def recommendations():
         rows = [(rank, e, ev) for rank, (e, ev) in enumerate(recommended, start=1)] + [(None, e, None)
                                                                                      for e in excluded]
         return xlsx_response("recommendations", _("承接新业务推荐名录"), RECOMMENDATION_COLUMNS, rows)
-    return render_template("takeover/recommendations.html", recommended=recommended, excluded=excluded,
+    return render_template("takeover/recommendations.html", recommended=paginate_list(recommended, 50),
+                           excluded=paginate_list(excluded, 50, arg="excluded_page"),
                            any_rated=any(ev.stars is not None for _e, ev in recommended),
                            rated_year=service.rated_year())
 
