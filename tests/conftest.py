@@ -139,6 +139,18 @@ def app(database_url, _schema, tmp_path, app_config):
 
 
 @pytest.fixture
+def redis_app(app, redis_url):
+    """The app sending its jobs to the real Redis (an empty database), for the tests that run
+    them with a real RQ worker."""
+    import redis
+    redis.Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    yield app
+    app.config["REDIS_URL"] = None
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

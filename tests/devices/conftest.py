@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from redis import Redis
 
 from app.engine import calendar
 from app.engine.deploy import deploy
@@ -125,15 +124,6 @@ def open_task(case: RepairCase, spec_id=None):
     if spec_id:
         query = query.where(HumanTask.spec_id == spec_id)
     return db.session.scalar(query.order_by(HumanTask.id))
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    app.config["REDIS_URL"] = None
-    Redis.from_url(redis_url).flushdb()
 
 
 def _job_env(app, database_url, redis_url, tmp_path) -> dict:

@@ -4,9 +4,7 @@ the deadline is recorded late and shown so; the reply callback is retried while 
 is down and delivered once when it is back (a real RQ worker and the sandbox hotline)."""
 from datetime import datetime
 
-import pytest
 import requests
-from redis import Redis
 
 from app.engine import calendar
 from app.extensions import db
@@ -76,14 +74,6 @@ def test_a_direct_complaint_has_no_hotline_deadline_to_escalate(app, world, logi
     instance = db.session.get(ProcessInstance, dispute.instance_id)
     assert dispute.hotline_deadline is None
     assert instance.next_timer_at == open_task(dispute.id, "dispatch").due_at  # only the step's own timer
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_the_reply_is_retried_while_the_hotline_is_down_and_sent_once_when_it_is_back(

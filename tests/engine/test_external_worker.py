@@ -5,9 +5,7 @@ import os
 import subprocess
 import sys
 
-import pytest
 import requests
-from redis import Redis
 
 from app.engine import runtime
 from app.extensions import db
@@ -23,14 +21,6 @@ def run_worker(database_url, redis_url, bank_url, tmp_path):
                             text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     db.session.expire_all()
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_retry_incident_and_supervisor_retry_through_rq(redis_app, redis_url, database_url, tmp_path, deployed,

@@ -7,9 +7,7 @@ import sys
 import time
 from decimal import Decimal
 
-import pytest
 import requests
-from redis import Redis
 
 from app.engine import runtime
 from app.extensions import db
@@ -18,14 +16,6 @@ from app.services import escrow
 from tests.engine.test_external_worker import run_worker
 from tests.escrow.conftest import approve_a_disbursement, bank_balance
 from tests.security.procs import kill9
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_worker_killed_mid_bank_call_pays_once_after_restart(redis_app, redis_url, database_url, tmp_path, setup,

@@ -4,9 +4,7 @@ the statement pull run as jobs on a real RQ worker."""
 import json
 from decimal import Decimal
 
-import pytest
 import requests
-from redis import Redis
 
 from app import jobs
 from app.extensions import db
@@ -56,15 +54,6 @@ def test_our_paid_instruction_matches_its_debit_on_the_statement(setup, bank_url
     control(bank_url, "debit", account_no=setup["account"].account_no, amount="12.50", memo="账户管理费")
     result = escrow.reconcile(db.session.get(type(setup["account"]), setup["account"].id))
     assert result.difference == Decimal("-12.50") and [u["amount"] for u in result.unbooked] == ["12.50"]
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    app.config["REDIS_URL"] = None
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_pull_statements_and_reconcile_all_as_jobs_on_a_real_worker(redis_app, redis_url, database_url, tmp_path,

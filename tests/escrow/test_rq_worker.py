@@ -2,22 +2,12 @@
 executing, the worker retries with the same reference, the money moves once."""
 from decimal import Decimal
 
-import pytest
 import requests
-from redis import Redis
 
 from app.extensions import db
 from app.models import DisbursementRequest, LedgerTxn, ServiceCall
 from tests.engine.test_external_worker import run_worker
 from tests.escrow.conftest import approve_a_disbursement, bank_balance
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_late_bank_answer_through_rq_pays_once(redis_app, redis_url, database_url, tmp_path, setup, bank_url, factory):

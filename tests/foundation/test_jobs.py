@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from redis import Redis
 from rq import Queue
 
@@ -34,14 +33,6 @@ def test_a_savepoint_is_not_the_commit_a_job_waits_for(app):
     assert pings() == []
     db.session.commit()
     assert pings() == ["after the outer commit"]
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    Redis.from_url(redis_url).flushdb()
 
 
 def test_rq_job_is_queued_after_commit_and_run_by_a_real_worker(redis_app, redis_url, database_url, tmp_path):

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from redis import Redis
 
 from app import jobs
 from app.extensions import db
@@ -33,15 +32,6 @@ def bank(app):
     app.config["BANK_GATEWAY_URL"] = url
     yield url, sandbox.bank_state
     shutdown()
-
-
-@pytest.fixture
-def redis_app(app, redis_url):
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url
-    yield app
-    app.config["REDIS_URL"] = None
-    Redis.from_url(redis_url).flushdb()
 
 
 def ledger(account_id):
