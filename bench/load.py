@@ -11,7 +11,8 @@ Needs the `bench` extra (locust), or LOCUST=/path/to/locust. The same file is th
 gunicorn, the RQ workers and a headless locust, and stops them all when done.
 Traffic: inbox pages, task completions (API), case pages, public pages (PUBLIC_PAGES),
 signed bank notifications and device-platform event pushes, some of them sent twice (each
-must be applied once).
+must be applied once). The figures count from when every user has been started
+(locust's --reset-stats): the sustained load, not the ramp-up's Argon2 logins.
 """
 import csv
 import json
@@ -316,7 +317,8 @@ def main():
         locust = os.environ.get("LOCUST") or str(bin_dir / "locust")  # e.g. one installed outside the venv
         subprocess.run([locust, "-f", __file__, "--headless", "-u", str(args.users), "-r",
                         str(max(args.users // 5, 1)), "-t", f"{args.seconds}s", "--host", host, "--csv",
-                        str(tmp / "load"), "--only-summary", "--loglevel", "WARNING"],
+                        str(tmp / "load"), "--only-summary", "--loglevel", "WARNING",
+                        "--reset-stats"],  # steady state: count from when every user has been started
                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         figures = print_stats(str(tmp / "load"))
         total = figures.get("Aggregated", {})
