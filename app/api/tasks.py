@@ -50,13 +50,14 @@ def instance_json(instance) -> dict:
                                                                HumanTask.status == "open")).all()
     return {"id": instance.id, "process": instance.model_key, "version": instance.version.number,
             "business_key": instance.business_key, "title": instance.title, "status": instance.status,
-            "incident": instance.incident, "next_timer_at": instance.next_timer_at.isoformat()
+            "incident": cases.incident_for(current_user, instance), "next_timer_at": instance.next_timer_at.isoformat()
             if instance.next_timer_at else None,
             "open_tasks": [task_json(t) for t in open_tasks],
             "attachments": [attachment_json(a) for a in db.session.scalars(
                 db.select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))],
             "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "task": e.task_name,
-                          "actor": e.actor.username if e.actor else None, "data": e.data, "message": e.message}
+                          "actor": e.actor.username if e.actor else None, "data": e.data,
+                          "message": cases.event_message(current_user, e)}
                          for e in events]}
 
 
@@ -201,7 +202,7 @@ def reassign_task(task_id):
 
 
 def instance_row_json(i) -> dict:
-    return {"id": i.id, "process": i.model_key, "title": i.title, "status": i.status, "incident": i.incident,
+    return {"id": i.id, "process": i.model_key, "title": i.title, "status": i.status, "incident": cases.incident_for(current_user, i),
             "business_key": i.business_key, "started_at": i.started_at.isoformat()}
 
 

@@ -1,10 +1,12 @@
 """A case as people see it: summary of its domain object, open tasks, timeline,
 comments, documents and the diagram with its progress."""
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.engine import runtime
 from app.extensions import db
 from app.models import Attachment, CaseComment, HumanTask, InstanceEvent
+from app.roles import DEPARTMENT_ROLES
 from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.tasks import get_instance_for
@@ -35,6 +37,31 @@ def _community_summary(subject_id):
             (_("物业企业"), c.enterprise.name if c.enterprise else "—")] if c else []
 
 
+# An error's text names gateways, hosts and exception types. The government side sees it to act
+# on it; an enterprise, bank, supplier, mediator or resident sees that the case has stopped.
+SEES_ERRORS = (*DEPARTMENT_ROLES, "street_office", "admin", "process_manager")
+ERROR_EVENTS = ("incident", "service_call_retry")
+PLAIN_INCIDENT = _l("系统处理出错，住保中心已收到提示，正在处理。")
+
+
+def sees_errors(user) -> bool:
+    return user.has_role(*SEES_ERRORS)
+
+
+def incident_for(user, instance) -> str | None:
+    """The case's incident as this user may see it."""
+    if not instance.incident:
+        return None
+    return instance.incident if sees_errors(user) else str(PLAIN_INCIDENT)
+
+
+def event_message(user, event) -> str:
+    """A timeline entry's message as this user may see it (a retry's error: nothing)."""
+    if event.kind not in ERROR_EVENTS or not event.message or sees_errors(user):
+        return event.message or ""
+    return str(PLAIN_INCIDENT) if event.kind == "incident" else ""
+
+
 def case_view(user, instance_id: int) -> dict:
     instance = get_instance_for(user, instance_id)
     events = db.session.scalars(db.select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
@@ -42,7 +69,9 @@ def case_view(user, instance_id: int) -> dict:
     facts = SUMMARIES.get(instance.subject_type, lambda _id: [])(instance.subject_id) if instance.subject_id else []
     return {
         "instance": instance,
+        "incident": incident_for(user, instance),
         "events": events,
+        "messages": {e.id: event_message(user, e) for e in events},
         "facts": facts,
         "open_tasks": db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                                     HumanTask.status == "open")).all(),

@@ -167,3 +167,34 @@ def test_an_external_call_incident_is_shown_with_its_message(app, deployed, bank
     timeline = client.get(f"/api/v1/instances/{instance.id}", headers=headers).get_json()["timeline"]
     retries = [e for e in timeline if e["kind"] == "service_call_retry"]
     assert len(retries) == 2 and {e["task"] for e in retries} == {"查询监管账户余额"}
+
+
+def test_the_enterprise_sees_that_its_case_stopped_not_the_gateway_error(app, deployed, bank_sandbox, people,
+                                                                         factory, api_client, login_as):
+    """The error names the bank gateway's address and the HTTP failure: the housing center
+    sees it to act on it; the enterprise whose case it is sees a plain sentence, on the case
+    page, in the API's instance and list, and in the timeline (a retry's error: nothing)."""
+    bank = BankClient(bank_sandbox.base_url, app.config["BANK_KEY_ID"], app.config["BANK_SECRET"])
+    account_no = bank.open_account("c-1", "监管账户")["account_no"]
+    enterprise = factory.enterprise()
+    instance = runtime.start("demo_review", business_key="ext-2", title="演示", orgs={"enterprise_id": enterprise.id},
+                             data={"review_days": 5, "account_no": account_no})
+    runtime.complete_task(open_task(instance.id).id, {"title": "t", "amount": "100"},
+                          factory.user("enterprise", org=enterprise))
+    requests.post(f"{bank_sandbox.base_url}/_control/down", timeout=5)
+    runtime.complete_task(open_task(instance.id).id, {"decision": "approve"}, people["user"])
+    gateway = bank_sandbox.base_url.split("//", 1)[1]  # host:port
+    technical = db.session.get(ProcessInstance, instance.id).incident
+    assert "503" in technical and shown_incident(people, instance.id)["incident"] == technical
+
+    client, headers = api_client("enterprise", org=enterprise)
+    shown = client.get(f"/api/v1/instances/{instance.id}", headers=headers).get_json()
+    listed = client.get("/api/v1/instances", headers=headers, query_string={"incident": 1}).get_json()["items"]
+    page = html.unescape(login_as("enterprise", org=enterprise).get(f"/cases/{instance.id}").get_data(as_text=True))
+    plain = "系统处理出错，住保中心已收到提示，正在处理。"
+    assert shown["status"] == "error" and shown["incident"] == plain and [i["incident"] for i in listed] == [plain]
+    messages = {e["kind"]: e["message"] for e in shown["timeline"] if e["kind"] in ("incident", "service_call_retry")}
+    assert messages == {"incident": plain, "service_call_retry": ""}
+    assert f"查询监管账户余额：{plain}" in page
+    for text in (shown, listed, page):
+        assert "503" not in str(text) and gateway not in str(text) and "Error" not in str(text)
