@@ -140,9 +140,9 @@ def test_a_failing_inline_operator_leaves_nothing_half_applied(app, people, half
 
 # ---------------------------------------------------------------- an external call whose retries ran out
 
-@pytest.mark.parametrize("via", ["service", "api"])
-def test_an_external_call_incident_is_shown_with_its_message(app, deployed, bank_sandbox, people, factory,
-                                                             api_client, via):
+def an_enterprise_case_at_review_with_the_bank_down(app, bank_sandbox, factory):
+    """An enterprise's demo_review case whose review, once approved, asks the bank (now down)
+    for the account's balance: (the case, its enterprise, the open review task)."""
     bank = BankClient(bank_sandbox.base_url, app.config["BANK_KEY_ID"], app.config["BANK_SECRET"])
     account_no = bank.open_account("c-1", "监管账户")["account_no"]
     enterprise = factory.enterprise()
@@ -151,7 +151,13 @@ def test_an_external_call_incident_is_shown_with_its_message(app, deployed, bank
     runtime.complete_task(open_task(instance.id).id, {"title": "t", "amount": "100"},
                           factory.user("enterprise", org=enterprise))
     requests.post(f"{bank_sandbox.base_url}/_control/down", timeout=5)
-    review = open_task(instance.id)
+    return instance, enterprise, open_task(instance.id)
+
+
+@pytest.mark.parametrize("via", ["service", "api"])
+def test_an_external_call_incident_is_shown_with_its_message(app, deployed, bank_sandbox, people, factory,
+                                                             api_client, via):
+    instance, _enterprise, review = an_enterprise_case_at_review_with_the_bank_down(app, bank_sandbox, factory)
     if via == "service":
         runtime.complete_task(review.id, {"decision": "approve"}, people["user"])
     else:
@@ -174,15 +180,8 @@ def test_the_enterprise_sees_that_its_case_stopped_not_the_gateway_error(app, de
     """The error names the bank gateway's address and the HTTP failure: the housing center
     sees it to act on it; the enterprise whose case it is sees a plain sentence, on the case
     page, in the API's instance and list, and in the timeline (a retry's error: nothing)."""
-    bank = BankClient(bank_sandbox.base_url, app.config["BANK_KEY_ID"], app.config["BANK_SECRET"])
-    account_no = bank.open_account("c-1", "监管账户")["account_no"]
-    enterprise = factory.enterprise()
-    instance = runtime.start("demo_review", business_key="ext-2", title="演示", orgs={"enterprise_id": enterprise.id},
-                             data={"review_days": 5, "account_no": account_no})
-    runtime.complete_task(open_task(instance.id).id, {"title": "t", "amount": "100"},
-                          factory.user("enterprise", org=enterprise))
-    requests.post(f"{bank_sandbox.base_url}/_control/down", timeout=5)
-    runtime.complete_task(open_task(instance.id).id, {"decision": "approve"}, people["user"])
+    instance, enterprise, review = an_enterprise_case_at_review_with_the_bank_down(app, bank_sandbox, factory)
+    runtime.complete_task(review.id, {"decision": "approve"}, people["user"])
     gateway = bank_sandbox.base_url.split("//", 1)[1]  # host:port
     technical = db.session.get(ProcessInstance, instance.id).incident
     assert "503" in technical and shown_incident(people, instance.id)["incident"] == technical
