@@ -202,8 +202,9 @@ def reassign_task(task_id):
 
 
 def instance_row_json(i) -> dict:
-    return {"id": i.id, "process": i.model_key, "title": i.title, "status": i.status, "incident": cases.incident_for(current_user, i),
-            "business_key": i.business_key, "started_at": i.started_at.isoformat()}
+    return {"id": i.id, "process": i.model_key, "title": i.title, "status": i.status,
+            "incident": cases.incident_for(current_user, i), "business_key": i.business_key,
+            "started_at": i.started_at.isoformat()}
 
 
 @bp.get("/instances")
