@@ -285,7 +285,7 @@ def _project_inbox(instance: ProcessInstance, wf: BpmnWorkflow, ready: dict, wri
 def _save(instance: ProcessInstance, wf: BpmnWorkflow, writes: _InboxWrites | None = None) -> None:
     """Save the state under the optimistic lock first, so that a concurrent save of the same
     case fails here (Conflict) before it writes inbox rows; then project the inbox. With
-    `writes` (a batch whose instance rows are locked) the caller writes and flushes."""
+    `writes` (see `_written_together`) the caller writes the instance and the rows."""
     try:
         active = wf.get_tasks(state=TaskState.READY | TaskState.STARTED)  # one walk of the task tree
         ready = {str(t.id): t for t in active if t.state == TaskState.READY and t.task_spec.manual}
@@ -425,9 +425,10 @@ def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -
         row.completed_data = data
         row.draft = None
         wf.wuye_open = open_uuids - {row.task_uuid}
-        _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
-        _step(instance, wf)
-        _save(instance, wf)
+        with _written_together([instance]) as writes:
+            _event(instance, "task_completed", task=task, actor=actor, on_behalf_of=on_behalf_of, data=data)
+            _step(instance, wf)
+            _save(instance, wf, writes)
         from app.services import notify
         notify.decision_made(row, data, actor)
     return instance
@@ -548,30 +549,40 @@ def _advance_batch(now: datetime, limit: int) -> int:
         for instance_id, task_uuid in db.session.execute(db.select(HumanTask.instance_id, HumanTask.task_uuid).where(
                 HumanTask.instance_id.in_(list(open_uuids)), HumanTask.status == "open")):
             open_uuids[instance_id].add(task_uuid)
-        writes, events = _InboxWrites(), []
-        db.session.info[_EVENT_BUFFER] = events
-        try:
+        with _written_together(instances) as writes:
             for instance in instances:
                 wf = _load(instance)
                 wf.wuye_open = open_uuids[instance.id]
                 _step(instance, wf)
                 _save(instance, wf, writes)
-        finally:
-            db.session.info.pop(_EVENT_BUFFER)
-        _update_locked(instances)
-        if events:  # one executemany INSERT; the ORM would ask for every row's id
-            db.session.execute(InstanceEvent.__table__.insert(), events)
-        writes.write()
     return len(instances)
+
+
+@contextmanager
+def _written_together(instances: list[ProcessInstance]):
+    """Collect the cases' timeline rows and inbox rows while they are advanced in memory,
+    then write them with a few statements: the instances' versioned UPDATEs first (a case
+    changed meanwhile fails here, before any inbox row is written), then the timeline in one
+    executemany INSERT (the ORM would ask for every row's id), then the inbox rows."""
+    writes, events = _InboxWrites(), []
+    db.session.info[_EVENT_BUFFER] = events
+    try:
+        yield writes
+    finally:
+        db.session.info.pop(_EVENT_BUFFER)
+    _update_locked(instances)
+    if events:
+        db.session.execute(InstanceEvent.__table__.insert(), events)
+    writes.write()
 
 
 _INSTANCE_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "lock_version"}
 
 
 def _update_locked(instances: list[ProcessInstance]) -> None:
-    """Write a batch's changed instances with one executemany UPDATE per set of changed
-    columns. The ORM would send a versioned UPDATE per row and wait for each; these rows
-    are locked by this transaction, and the lock version is checked and moved all the same."""
+    """Write changed instances with one executemany UPDATE per set of changed columns,
+    checking and moving the lock version as the ORM's versioned UPDATE does (which would
+    send one statement per row, each through the unit of work)."""
     groups: dict[tuple, list] = {}
     for instance in instances:
         state = sa_inspect(instance)  # committed_state: the attributes set since the load

@@ -120,11 +120,6 @@ def as_formdata(body: dict) -> MultiDict:
     return MultiDict(pairs)
 
 
-def field_errors(form) -> dict[str, str]:
-    """A validated form's errors, one message per field (what the API answers in "fields")."""
-    return {name: "；".join(str(e) for e in errors) for name, errors in form.errors.items()}
-
-
 def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
     """Validate the form, then complete the task; bad input changes nothing."""
     row = get_task_for(user, task_id)
