@@ -239,20 +239,45 @@ def item_points(ev: Evaluation, item_code: str) -> Decimal:
     return sum((Decimal(x["points"]) for x in lines if x["item_code"] == item_code), Decimal("0"))
 
 
-def rate(ev: Evaluation) -> dict:
-    """Stars for the enterprise (from the average of its communities' totals this year) and
-    the grade of the community, decided by the DMN tables through the engine."""
+def _rating(ev: Evaluation) -> tuple[int, str, Decimal]:
+    """(stars, grade, enterprise score) by the DMN tables: the stars from the average of the
+    enterprise's communities' totals this year, the grade from this community's total."""
     totals = [t for t in db.session.scalars(db.select(Evaluation.total).where(
         Evaluation.enterprise_id == ev.enterprise_id, Evaluation.year == ev.year, Evaluation.total.is_not(None)))]
     enterprise_score = (sum(totals, Decimal("0")) / len(totals)).quantize(CENT) if totals else ev.total
     result = decisions.decide(RATING, {"enterprise_score": enterprise_score, "community_score": ev.total})
-    stars, grade = int(result["stars"]), str(result["grade"])
-    before = {"stars": ev.enterprise.star_rating, "grade": ev.community.grade}
+    return int(result["stars"]), str(result["grade"]), enterprise_score
+
+
+def rate(ev: Evaluation) -> dict:
+    """The evaluation's stars and grade, disclosed with its total. They take effect only when
+    the result is final (`finalize`): through the disclosure period and its objections the
+    enterprise and the community keep the stars and grade they had (`apply_rating`)."""
+    stars, grade, enterprise_score = _rating(ev)
+    before = {"stars": ev.star_rating, "grade": ev.grade}
     ev.star_rating, ev.grade = stars, grade
-    ev.enterprise.star_rating, ev.community.grade = stars, grade
     audit.record("evaluation.rated", ev, before=before, after={"stars": stars, "grade": grade, "total": ev.total,
                                                                "enterprise_score": enterprise_score})
     return {"stars": stars, "grade": grade, "enterprise_score": str(enterprise_score)}
+
+
+def apply_rating(ev: Evaluation) -> None:
+    """A final result takes effect (`finalize`): the community's grade at once; the
+    enterprise's stars once none of its evaluations of the year is still being scored or
+    disclosed, decided afresh from their final totals (an objection accepted at one
+    community moves the average another community's disclosure was rated on)."""
+    before = {"stars": ev.enterprise.star_rating, "grade": ev.community.grade}
+    ev.community.grade = ev.grade
+    undecided = db.session.scalar(
+        db.select(db.func.count(Evaluation.id))
+        .outerjoin(ProcessInstance, ProcessInstance.id == Evaluation.instance_id)
+        .where(Evaluation.enterprise_id == ev.enterprise_id, Evaluation.year == ev.year, Evaluation.id != ev.id,
+               Evaluation.status != "final",
+               db.or_(ProcessInstance.status.is_(None), ProcessInstance.status != "terminated")))
+    if not undecided:
+        ev.enterprise.star_rating = _rating(ev)[0]
+    audit.record("evaluation.rating_applied", ev, before=before,
+                 after={"stars": ev.enterprise.star_rating, "grade": ev.community.grade})
 
 
 @operator("evaluation.compute", "计算考评总分与得分明细", params={"evaluation_id": "考评编号"})
@@ -386,6 +411,7 @@ def decide_objection(ctx, evaluation_id: int) -> dict:
 def finalize(ctx, evaluation_id: int) -> dict:
     ev = _evaluation(evaluation_id)
     ev.status, ev.finalized_at = "final", utcnow()
+    apply_rating(ev)
     records.credit(ev.enterprise_id, "score", f"{ev.year} 年度考评得分 {ev.total} 分（{ev.community.name}）",
                    positive=ev.total >= Decimal("80"), points=ev.total, source="年度考评", instance_id=ctx.instance_id,
                    detail=f"企业星级 {ev.star_rating} 星，小区等级 {ev.grade}。")

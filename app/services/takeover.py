@@ -203,8 +203,8 @@ class RatingEvidence:
 
 
 def rating_evidence(enterprise_ids) -> dict[int, RatingEvidence]:
-    """What rates an enterprise today: its star rating (set by the annual evaluation's DMN
-    rating, `evaluation.rate`; None until an evaluation rated it) and its credit file — the
+    """What rates an enterprise today: its star rating (the annual evaluation's DMN rating,
+    in force once the year's results are final; None until then) and its credit file — the
     sum of points and the good/bad records still in force."""
     ids = list(enterprise_ids)
     if not ids:
@@ -235,9 +235,10 @@ def ranked(eligibilities: list[Eligibility]) -> list[tuple[Eligibility, RatingEv
 
 
 def rated_year() -> int | None:
-    """The latest year whose annual evaluation rated an enterprise, if any did."""
+    """The latest year whose annual evaluation results are in force (final), if any are."""
     from app.models import Evaluation
-    return db.session.scalar(db.select(db.func.max(Evaluation.year)).where(Evaluation.star_rating.is_not(None)))
+    return db.session.scalar(db.select(db.func.max(Evaluation.year)).where(Evaluation.status == "final",
+                                                                           Evaluation.star_rating.is_not(None)))
 
 
 def recommendations() -> tuple[list[tuple[Eligibility, RatingEvidence]], list[Eligibility]]:

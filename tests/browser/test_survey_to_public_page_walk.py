@@ -1,8 +1,9 @@
 """In the browser: an owner, not logged in, answers the satisfaction survey on a phone from
 the link of a QR slip, the answer that makes the survey count (SURVEY_MIN_ANSWERS); the
 year is evaluated; then the owner opens the community's public page and sees the
-enterprise, its stars, the grade, the total with the satisfaction line of the breakdown,
-the QR code and the disclosure, and nothing of who answered or what they wrote."""
+enterprise, the stars and grade this result rates (in force once final), the total with
+the satisfaction line of the breakdown, the QR code and the disclosure, and nothing of who
+answered or what they wrote."""
 from app.extensions import db
 from app.models import SurveyAnswer, SurveyHousehold
 from app.services import evaluation, surveys
@@ -48,8 +49,10 @@ def test_an_owner_answers_from_the_qr_slip_then_reads_the_public_page(app, world
 
         phone.goto(f"{live_server}/public/evaluation/communities/{community.id}")
         assert phone.get_by_test_id("enterprise").inner_text() == "吉首市乾元物业服务有限公司"
-        assert "5 星" in phone.get_by_test_id("stars").inner_text()  # 乾元: (99 + 100) / 2 = 99.5
-        assert phone.get_by_test_id("grade").inner_text() == "A"
+        # 乾元: (99 + 100) / 2 = 99.5 → 5 stars, disclosed as this result's; in force once final.
+        assert "本次评定：企业星级 5 星，小区等级 A" in phone.get_by_test_id("rated").inner_text()
+        assert phone.get_by_test_id("stars").inner_text() == "未评定"
+        assert phone.get_by_test_id("grade").inner_text() == "未评定"
         assert phone.get_by_test_id("total").inner_text() == "99.00"
         breakdown = phone.get_by_test_id("breakdown").inner_text()
         assert "业主满意度 · 业主满意度 90.0%（10 份答卷）" in breakdown and "-1.00" in breakdown

@@ -95,6 +95,8 @@ def _evaluations(s):
         db.session.flush()
         evaluation.rate(ev)
         rows.append(ev)
+    for ev in rows:  # final: the ratings are in force
+        evaluation.apply_rating(ev)
     db.session.commit()
     return rows
 

@@ -29,7 +29,10 @@ def test_community_page_shows_the_result_and_is_cached(app, world, scorers):
     page = client.get(f"/public/evaluation/communities/{community.id}")
     text = page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "public, max-age=60"
-    assert "吉首市乾元物业服务有限公司" in text and "5 星" in text and '<dd class="col-sm-9" data-testid="grade">A' in text
+    assert "吉首市乾元物业服务有限公司" in text and "公示中" in text
+    # The disclosed rating is shown as the result's, not yet as the enterprise's and the community's.
+    assert "本次评定：企业星级 5 星，小区等级 A" in text and "（公示期满、异议处理完毕后生效）" in text
+    assert '<dd class="col-sm-9" data-testid="stars">未评定' in text and 'data-testid="grade">未评定' in text
     assert 'data-testid="total">96.00' in text and "消防救援大队评分" in text
     assert "未纳入资金监管" in text and "未备案" in text
     assert "已列入高风险企业管控名单" in text and "经营风险的书面告知" in text

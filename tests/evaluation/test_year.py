@@ -168,10 +168,15 @@ def test_a_full_year(app, world, scorers, login_as, factory, bank_url):  # noqa:
     page = scorers["housing_center"].get(f"/evaluation/{shiji.id}").get_data(as_text=True)
     assert "3 栋消防通道堆放杂物" in page and "消防救援大队评分" in page
 
-    # Ratings by DMN: 乾元 averages (94 + 102) / 2 = 98 → 5 stars; 峒河 82 → 3; 德馨 78 → 2.
+    # Ratings by DMN, disclosed with the totals: 乾元 averages (94 + 102) / 2 = 98 → 5 stars (as rated with
+    # 乾州新城, the second of its results; 世纪华庭's, rated on its own 94, said 4); 峒河 82 → 3; 德馨 78 → 2.
+    # They are not in force yet: the enterprises and communities keep what they had.
     enterprises = world["enterprises"]
-    assert [enterprises[k].star_rating for k in ("qianyuan", "donghe", "dexin")] == [5, 3, 2]
-    assert [communities[k].grade for k in ("shiji", "xincheng", "wan", "huayuan")] == ["A", "A", "B", "C"]
+    rated = {name: evaluation_of(c) for name, c in communities.items()}
+    assert [rated[k].star_rating for k in ("xincheng", "wan", "huayuan")] == [5, 3, 2]
+    assert [rated[k].grade for k in ("shiji", "xincheng", "wan", "huayuan")] == ["A", "A", "B", "C"]
+    assert [enterprises[k].star_rating for k in ("qianyuan", "donghe", "dexin")] == [None, None, None]
+    assert [communities[k].grade for k in ("shiji", "xincheng", "wan", "huayuan")] == [None, None, None, None]
     assert db.session.scalar(db.select(db.func.count(Disclosure.id)).where(Disclosure.kind == "evaluation")) == 4
 
     # A manager moves the 5-star threshold from 95 to 100 and deploys the new table.
@@ -198,7 +203,7 @@ def test_a_full_year(app, world, scorers, login_as, factory, bank_url):  # noqa:
     shiji = evaluation_of(communities["shiji"])
     assert shiji.total == Decimal("96.00") and objection.status == "accepted"
     assert any(x["kind"] == "objection" and x["points"] == "2.00" for x in shiji.breakdown["lines"])
-    assert db.session.get(type(enterprises["qianyuan"]), enterprises["qianyuan"].id).star_rating == 4
+    assert shiji.star_rating == 4 and enterprises["qianyuan"].star_rating is None  # disclosed, not in force
     # The center sees who objected; the enterprise sees an owner's objection, not the owner's name.
     assert "张女士" in scorers["housing_center"].get(f"/evaluation/{shiji.id}").get_data(as_text=True)
     seen = login_as("enterprise", org=enterprises["qianyuan"]).get(f"/evaluation/{shiji.id}").get_data(as_text=True)
@@ -225,6 +230,10 @@ def test_a_full_year(app, world, scorers, login_as, factory, bank_url):  # noqa:
     assert db.session.scalar(db.select(db.func.count(EvaluationObjection.id))) == 2
     finals = {name: evaluation_of(c) for name, c in communities.items()}
     assert all(ev.status == "final" for ev in finals.values())
+    # Now in force, decided on the final totals: 乾元 (96 + 102) / 2 = 99 → 4 stars with the moved table —
+    # 乾州新城's disclosure said 5, rated before the objection at 世纪华庭 moved the average.
+    assert [enterprises[k].star_rating for k in ("qianyuan", "donghe", "dexin")] == [4, 3, 2]
+    assert [communities[k].grade for k in ("shiji", "xincheng", "wan", "huayuan")] == ["A", "A", "B", "C"]
     assert all(db.session.get(ProcessInstance, ev.instance_id).status == "completed" for ev in finals.values())
     credit = db.session.scalars(db.select(CreditRecord).where(CreditRecord.kind == "score")).all()
     assert sorted(str(r.points) for r in credit) == ["102.00", "78.00", "82.00", "96.00"]

@@ -38,17 +38,19 @@ def processes(app):
 
 
 def rate(enterprise, total: str, year: int = RATED_YEAR) -> int:
-    """The annual evaluation's rating of the enterprise at a community it serves, through the
-    seam the evaluation case uses (`evaluation.rate`: the DMN tables set the stars)."""
+    """The annual evaluation's final rating of the enterprise at a community it serves, through
+    the seams the evaluation case uses (`evaluation.rate`: the DMN tables decide the stars;
+    `evaluation.apply_rating`: the final result puts them in force)."""
     from app.models import Community, Evaluation
     standard = scoring.seed_default(year)
     community = db.session.scalar(db.select(Community).where(Community.enterprise_id == enterprise.id)
                                   .order_by(Community.id))
     ev = Evaluation(year=year, standard_id=standard.id, enterprise_id=enterprise.id, community_id=community.id,
-                    scoring_due=date(year, 12, 15), total=Decimal(total))
+                    scoring_due=date(year, 12, 15), total=Decimal(total), status="final")
     db.session.add(ev)
     db.session.flush()
     stars = evaluation.rate(ev)["stars"]
+    evaluation.apply_rating(ev)
     db.session.commit()
     return stars
 
