@@ -1,4 +1,6 @@
 """Tasks, process instances and messages: the engine through the same services as the pages."""
+from functools import cache
+
 from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -42,19 +44,28 @@ def task_json(row: HumanTask, with_form=False) -> dict:
     return data
 
 
+@cache
+def _instance_queries() -> tuple:
+    """Built once, run with the instance id: every completion through the API answers with
+    the case, and building these statements costs SQLAlchemy more than running them."""
+    instance_id = db.bindparam("instance_id")
+    return (db.select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
+            .options(joinedload(InstanceEvent.actor).lazyload(User.role_rows)).order_by(InstanceEvent.id),
+            db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"),
+            db.select(Attachment).where(Attachment.instance_id == instance_id).order_by(Attachment.id))
+
+
 def instance_json(instance) -> dict:
-    events = db.session.scalars(db.select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
-                                .options(joinedload(InstanceEvent.actor).lazyload(User.role_rows))
-                                .order_by(InstanceEvent.id)).all()
-    open_tasks = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                               HumanTask.status == "open")).all()
+    events_query, open_tasks_query, attachments_query = _instance_queries()
+    params = {"instance_id": instance.id}
+    events = db.session.scalars(events_query, params).all()
+    open_tasks = db.session.scalars(open_tasks_query, params).all()
     return {"id": instance.id, "process": instance.model_key, "version": instance.version.number,
             "business_key": instance.business_key, "title": instance.title, "status": instance.status,
             "incident": cases.incident_for(current_user, instance), "next_timer_at": instance.next_timer_at.isoformat()
             if instance.next_timer_at else None,
             "open_tasks": [task_json(t) for t in open_tasks],
-            "attachments": [attachment_json(a) for a in db.session.scalars(
-                db.select(Attachment).where(Attachment.instance_id == instance.id).order_by(Attachment.id))],
+            "attachments": [attachment_json(a) for a in db.session.scalars(attachments_query, params)],
             "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "task": e.task_name,
                           "actor": e.actor.username if e.actor else None, "data": e.data,
                           "message": cases.event_message(current_user, e)}

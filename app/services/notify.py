@@ -2,6 +2,7 @@
 SMS, …). The default notifier only logs; set NOTIFIER to a dotted class path to change it."""
 import logging
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy.orm import lazyload
@@ -103,19 +104,31 @@ def notify_committee(community_id: int, kind: str, title: str, body: str = "") -
 def users_for_task(task: HumanTask) -> list[User]:
     """Active users who may act on the task in their own right: its role and, for an
     organisation's role, the case's organisation (the same rule as the inbox)."""
-    from app.models import OwnersCommittee, UserRole
     from app.permissions import _TASK_ORG_COLUMN
-    query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
-        UserRole.role == task.role, User.active.is_(True)).options(lazyload(User.role_rows))  # roles: not needed
     column = _TASK_ORG_COLUMN.get(task.role)
-    if column:
-        query = query.where(getattr(User, column) == getattr(task, column))
-    elif task.role == "owners_committee":
+    scope = column or (task.role if task.role in ("owners_committee", "owner") else "")
+    org = getattr(task, column) if column else task.community_id
+    if scope and org is None:  # a case without that organisation: nobody of it may act
+        return []
+    return db.session.scalars(_users_for_task_query(scope), {"role": task.role, "org": org}).all()
+
+
+@cache
+def _users_for_task_query(scope: str):
+    """Built once per scope (an organisation column of User, "owners_committee", "owner", or ""
+    for the role alone), run with the role and the organisation as parameters: every new
+    task asks it, and building the statement costs more than running it."""
+    from app.models import OwnersCommittee, UserRole
+    query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
+        UserRole.role == db.bindparam("role"), User.active.is_(True)).options(lazyload(User.role_rows))  # roles: not needed
+    if scope == "owners_committee":
         query = query.where(User.owners_committee_id.in_(
-            db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == task.community_id)))
-    elif task.role == "owner":
-        query = query.where(User.community_id == task.community_id)
-    return db.session.scalars(query.order_by(User.id)).all()
+            db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == db.bindparam("org"))))
+    elif scope == "owner":
+        query = query.where(User.community_id == db.bindparam("org"))
+    elif scope:
+        query = query.where(getattr(User, scope) == db.bindparam("org"))
+    return query.order_by(User.id)
 
 
 def tasks_opened(tasks: list[HumanTask]) -> None:
