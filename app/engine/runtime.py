@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -340,7 +340,8 @@ def _transaction():
 
 
 def get_instance(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id, options=[joinedload(ProcessInstance.version)])
+    instance = db.session.get(ProcessInstance, instance_id,
+                              options=[joinedload(ProcessInstance.version), undefer(ProcessInstance.state)])
     if instance is None:
         raise NotFound(_("案件不存在。"))
     return instance
@@ -408,7 +409,7 @@ def _task_and_instance_query():
     task_id = db.bindparam("task_id")
     of_instance = db.select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
     return (db.select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-            .options(joinedload(ProcessInstance.version))
+            .options(joinedload(ProcessInstance.version), undefer(ProcessInstance.state))
             .where(HumanTask.instance_id == of_instance, db.or_(HumanTask.id == task_id, HumanTask.status == "open")))
 
 
@@ -560,7 +561,8 @@ def advance_due_timers(now: datetime | None = None, limit: int = 200) -> int:
 
 def _advance_batch(now: datetime, limit: int) -> int:
     with _transaction():
-        query = db.select(ProcessInstance).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
+        query = (db.select(ProcessInstance).options(undefer(ProcessInstance.state)).where(*_due(now))
+                 .order_by(ProcessInstance.next_timer_at).limit(limit))
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=ProcessInstance)
         instances = db.session.scalars(query).all()

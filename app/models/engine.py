@@ -56,7 +56,9 @@ class ProcessInstance(db.Model):
     device_supplier_id = db.Column(db.Integer, db.ForeignKey("device_supplier.id"))
     # running | waiting | completed | error | suspended | terminated
     status = db.Column(db.String(20), nullable=False, default="running", index=True)
-    state = db.Column(db.JSON, nullable=False)  # SpiffWorkflow state without the spec
+    # SpiffWorkflow state without the spec: loaded only by the engine (`runtime` undefers it),
+    # not by the lists, inbox rows and case pages that show an instance's columns.
+    state = db.deferred(db.Column(db.JSON, nullable=False))
     serializer_version = db.Column(db.String(10), nullable=False)
     lock_version = db.Column(db.Integer, nullable=False, default=1)
     next_timer_at = db.Column(UTCDateTime())
