@@ -251,17 +251,16 @@ def _mark_completed(row: HumanTask, actor, on_behalf_of, data: dict) -> None:
     row took about a sixth of a completion on PostgreSQL (docs/performance.md)."""
     values = dict(status="completed", completed_at=utcnow(), completed_by_id=_id_of(actor),
                   completed_for_id=_id_of(on_behalf_of), completed_data=data, draft=None)
-    db.session.execute(_completed_update(), {"_id": row.id, **values})
+    db.session.execute(_task_row_update(tuple(values)), {"_id": row.id, **values})
     for key, value in values.items():  # the session now holds what the database holds
         set_committed_value(row, key, value)
 
 
 @cache
-def _completed_update():
+def _task_row_update(keys: tuple[str, ...]):
+    """The UPDATE of these columns of one inbox row, built once per set of columns."""
     table = HumanTask.__table__
-    return table.update().where(table.c.id == db.bindparam("_id")).values(
-        {key: db.bindparam(key) for key in ("status", "completed_at", "completed_by_id", "completed_for_id",
-                                            "completed_data", "draft")})
+    return table.update().where(table.c.id == db.bindparam("_id")).values({key: db.bindparam(key) for key in keys})
 
 
 def _assignee(instance: ProcessInstance, task) -> int | None:
