@@ -338,9 +338,14 @@ def _transaction():
         raise
 
 
-def get_instance(instance_id: int) -> ProcessInstance:
+def get_instance(instance_id: int, *, lock: bool = False) -> ProcessInstance:
+    """With `lock`, the case's row is locked until the transaction ends (FOR NO KEY UPDATE on
+    PostgreSQL) and read as committed once the lock is had: whoever changes the case next
+    waits for the one changing it now, instead of failing on the optimistic lock."""
     instance = db.session.get(ProcessInstance, instance_id,
-                              options=[joinedload(ProcessInstance.version), undefer(ProcessInstance.state)])
+                              options=[joinedload(ProcessInstance.version), undefer(ProcessInstance.state)],
+                              **({"with_for_update": {"of": ProcessInstance, "key_share": True},
+                                  "populate_existing": True} if lock else {}))
     if instance is None:
         raise NotFound(_("案件不存在。"))
     return instance
@@ -385,7 +390,8 @@ def start(model_key: str, *, business_key: str = "", title: str = "", data: dict
 
 
 def _open_instance(instance_id: int) -> tuple[ProcessInstance, BpmnWorkflow]:
-    instance = get_instance(instance_id)
+    """The case to advance, locked (see `get_instance`), with its workflow."""
+    instance = get_instance(instance_id, lock=True)
     if instance.status in ("completed", "terminated"):
         raise Conflict(_("该案件已结束。"))
     return instance, _load(instance)
@@ -402,32 +408,48 @@ def _ready_task(wf: BpmnWorkflow, task_uuid: str):
 
 
 @cache
-def _task_and_instance_query():
-    """Built once, run with the task id as a parameter: building this statement costs
-    SQLAlchemy more than running it."""
+def _task_and_instance_queries() -> tuple:
+    """Built once, run with parameters: building these statements costs SQLAlchemy more than
+    running them. The first locks the case; the second, a statement of its own so that it
+    reads what was committed while it waited, reads the task and the case's open tasks."""
     task_id = db.bindparam("task_id")
-    of_instance = db.select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    return (db.select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-            .options(joinedload(ProcessInstance.version), undefer(ProcessInstance.state))
-            .where(HumanTask.instance_id == of_instance, db.or_(HumanTask.id == task_id, HumanTask.status == "open")))
+    of_task = db.select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    instance = (db.select(ProcessInstance).where(ProcessInstance.id == of_task)
+                .options(joinedload(ProcessInstance.version), undefer(ProcessInstance.state))
+                # FOR NO KEY UPDATE on PostgreSQL (SQLite writes one transaction at a time and
+                # leaves the clause out): the lock the UPDATE itself takes, so that rows that
+                # merely refer to the case (a comment, an attachment) are not held up.
+                .with_for_update(of=ProcessInstance, key_share=True)
+                .execution_options(populate_existing=True))
+    tasks = (db.select(HumanTask).where(HumanTask.instance_id == db.bindparam("instance_id"),
+                                        db.or_(HumanTask.id == task_id, HumanTask.status == "open"))
+             .execution_options(populate_existing=True))
+    return instance, tasks
 
 
 def _task_and_instance(human_task_id: int) -> tuple[HumanTask, ProcessInstance, set[str]]:
-    """The task row, its instance with the version, and the uuids of the instance's open
-    tasks (what the projection compares with), in one statement."""
-    rows = db.session.execute(_task_and_instance_query(), {"task_id": human_task_id}).all()
-    row = next((task for task, _instance in rows if task.id == human_task_id), None)
+    """The task row, its instance (locked until the transaction ends, so that a completion
+    waits for the timer job or another completion of the same case instead of meeting it in
+    a deadlock or on the optimistic lock) with the version, and the uuids of the instance's
+    open tasks (what the projection compares with)."""
+    instance_query, tasks_query = _task_and_instance_queries()
+    instance = db.session.scalar(instance_query, {"task_id": human_task_id})
+    rows = [] if instance is None else db.session.scalars(
+        tasks_query, {"task_id": human_task_id, "instance_id": instance.id}).all()
+    row = next((task for task in rows if task.id == human_task_id), None)
     if row is None:
         raise NotFound(_("任务不存在。"))
-    return row, rows[0][1], {task.task_uuid for task, _instance in rows if task.status == "open"}
+    return row, instance, {task.task_uuid for task in rows if task.status == "open"}
 
 
 def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -> ProcessInstance:
     """Complete a ready user task with already validated, JSON-safe form data."""
     with _transaction():
         row, instance, open_uuids = _task_and_instance(human_task_id)
-        if row.status != "open":
+        if row.status == "completed":
             raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
+        if row.status != "open":
+            raise Conflict(_("该任务已因期限届满或流程变化而关闭。"))
         if instance.status in ("completed", "terminated"):
             raise Conflict(_("该案件已结束。"))
         if instance.status == "suspended":

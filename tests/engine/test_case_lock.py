@@ -1,0 +1,174 @@
+"""A completion takes the case's row lock before it writes anything, in the order the timer
+job takes it (the case first, then its inbox rows): a completion at the moment the timer job
+closes the same task gets a clear 409, not a deadlock; two people completing the two branches
+of a parallel split at the same moment both succeed, one after the other."""
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from app.engine import runtime
+from app.engine.deploy import deploy
+from app.extensions import db
+from app.models import Enterprise, HumanTask, InstanceEvent, ProcessInstance
+from tests.engine.test_engine_behaviour import open_task, start_demo
+
+pytestmark = pytest.mark.postgres_only  # row locks and pg_stat_activity
+
+PARALLEL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="http://wuye.example/bpmn">
+<bpmn:collaboration id="c"><bpmn:participant id="p" name="并行会签" processRef="parallel_signoff" /></bpmn:collaboration>
+<bpmn:process id="parallel_signoff" name="并行会签" isExecutable="true"><bpmn:laneSet id="ls">
+<bpmn:lane id="lane_a" name="物业服务企业"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>split</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>left</bpmn:flowNodeRef><bpmn:flowNodeRef>join</bpmn:flowNodeRef><bpmn:flowNodeRef>after</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>
+<bpmn:lane id="lane_b" name="住保中心"><bpmn:flowNodeRef>right</bpmn:flowNodeRef></bpmn:lane>
+</bpmn:laneSet>
+<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+<bpmn:parallelGateway id="split"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing><bpmn:outgoing>f2</bpmn:outgoing></bpmn:parallelGateway>
+<bpmn:userTask id="left" name="企业确认"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="demo.SubmitForm" /></spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+<bpmn:userTask id="right" name="中心确认"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="demo.SubmitForm" /></spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+<bpmn:parallelGateway id="join"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:parallelGateway>
+<bpmn:userTask id="after" name="归档"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="demo.SubmitForm" /></spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="split" />
+<bpmn:sequenceFlow id="f1" sourceRef="split" targetRef="left" />
+<bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="right" />
+<bpmn:sequenceFlow id="f3" sourceRef="left" targetRef="join" />
+<bpmn:sequenceFlow id="f4" sourceRef="right" targetRef="join" />
+<bpmn:sequenceFlow id="f5" sourceRef="join" targetRef="after" />
+<bpmn:sequenceFlow id="f6" sourceRef="after" targetRef="end" />
+</bpmn:process></bpmn:definitions>
+"""
+
+
+def waiting_for_locks(count: int, answers: list) -> None:
+    """Until `count` of this database's sessions wait for a row lock (the requests have got
+    as far as they can while the case is held)."""
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")
+    for _ in range(400):
+        # A transaction of its own each time: within one, pg_stat_activity stays as first read.
+        with db.engine.connect() as conn:
+            if conn.scalar(query) >= count:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} requests never came to wait for the case's lock: {answers}")
+
+
+def post_in_threads(posts: list) -> list:
+    """Each (client, headers, url, body) POSTed from its own thread; their answers, in order."""
+    answers = [None] * len(posts)
+
+    def post(i, client, headers, url, body):
+        response = client.post(url, headers=headers, json=body)
+        answers[i] = (response.status_code, response.get_json())
+
+    threads = [threading.Thread(target=post, args=(i, *p)) for i, p in enumerate(posts)]
+    for t in threads:
+        t.start()
+    return threads, answers
+
+
+def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
+    instance = start_demo(factory)
+    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
+                          factory.user("enterprise"))
+    review_id = open_task(instance.id, "审核材料").id
+    db.session.commit()
+    client, headers = api_client("housing_center")
+    with db.engine.connect() as timer_job:  # as the timer batch does: the case first, then its inbox rows
+        timer_job.begin()
+        timer_job.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance.id})
+        threads, answers = post_in_threads([(client, headers, f"/api/v1/tasks/{review_id}/complete",
+                                             {"decision": "approve"})])
+        waiting_for_locks(1, answers)
+        timer_job.execute(sa.text("UPDATE human_task SET status = 'cancelled' WHERE id = :t AND status = 'open'"),
+                          {"t": review_id})  # a deadlock here, before: the completion held this row
+        timer_job.commit()
+    threads[0].join()
+    status, body = answers[0]
+    assert status == 409 and "已因期限届满或流程变化而关闭" in body["message"]
+    db.session.expire_all()
+    assert db.session.get(HumanTask, review_id).completed_by_id is None
+    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
+        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
+
+
+def test_both_branches_of_a_parallel_split_completed_at_once_both_succeed(app, factory, api_client):
+    deploy("parallel_signoff", PARALLEL)
+    enterprise = factory.enterprise()
+    instance = runtime.start("parallel_signoff", title="并行", orgs={"enterprise_id": enterprise.id})
+    left, right = open_task(instance.id, "企业确认").id, open_task(instance.id, "中心确认").id
+    db.session.commit()
+    org = db.session.get(Enterprise, enterprise.id)
+    ent, ent_h = api_client("enterprise", org=org)
+    center, center_h = api_client("housing_center")
+    body = {"title": "确认", "amount": "1"}
+    with db.engine.connect() as holder:  # the case is being saved by someone else for a moment
+        holder.begin()
+        holder.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance.id})
+        threads, answers = post_in_threads([(ent, ent_h, f"/api/v1/tasks/{left}/complete", body),
+                                            (center, center_h, f"/api/v1/tasks/{right}/complete", body)])
+        waiting_for_locks(2, answers)
+        holder.rollback()
+    for t in threads:
+        t.join()
+    assert [status for status, _body in answers] == [200, 200], answers
+    db.session.expire_all()
+    assert {db.session.get(HumanTask, i).status for i in (left, right)} == {"completed"}
+    archive = open_task(instance.id, "归档")
+    assert archive is not None  # the join saw both branches
+    assert db.session.scalar(db.select(db.func.count(HumanTask.id)).where(
+        HumanTask.instance_id == instance.id, HumanTask.spec_id == "after")) == 1
+    assert db.session.get(ProcessInstance, instance.id).status == "running"
+
+
+WAITS_FOR_A_MESSAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="http://wuye.example/bpmn">
+<bpmn:collaboration id="c"><bpmn:participant id="p" name="等待确认" processRef="await_confirmation" /></bpmn:collaboration>
+<bpmn:message id="msg" name="demo.confirmed" />
+<bpmn:process id="await_confirmation" name="等待确认" isExecutable="true"><bpmn:laneSet id="ls">
+<bpmn:lane id="lane_a" name="住保中心"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>wait</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>after</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>
+</bpmn:laneSet>
+<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+<bpmn:intermediateCatchEvent id="wait" name="等待确认"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing>
+<bpmn:messageEventDefinition id="wait_msg" messageRef="msg" /></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="after" name="确认后办理"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="demo.SubmitForm" /></spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="wait" />
+<bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="after" />
+<bpmn:sequenceFlow id="f2" sourceRef="after" targetRef="end" />
+</bpmn:process></bpmn:definitions>
+"""
+
+
+def test_a_message_arriving_while_the_case_is_being_saved_waits_and_is_delivered(app, factory):
+    deploy("await_confirmation", WAITS_FOR_A_MESSAGE)
+    instance = runtime.start("await_confirmation", business_key="BANK-42", title="等待")
+    db.session.commit()
+    answers = []
+
+    def deliver():
+        with app.app_context():  # the bank's callback, in a request of its own
+            try:
+                answers.append(runtime.deliver_message("demo.confirmed", "BANK-42", {"ok": True}))
+            except Exception as e:  # noqa: BLE001 (the assertion below shows it)
+                answers.append(e)
+
+    with db.engine.connect() as saver:  # someone else saving the case (a new lock version) just now
+        saver.begin()
+        saver.execute(sa.text("UPDATE process_instance SET lock_version = lock_version + 1 WHERE id = :i"),
+                      {"i": instance.id})
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        waiting_for_locks(1, answers)
+        saver.commit()
+    thread.join()
+    assert answers == [{"status": "delivered", "instance_id": instance.id}]
+    db.session.expire_all()
+    assert open_task(instance.id, "确认后办理") is not None
