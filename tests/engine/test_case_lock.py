@@ -58,8 +58,9 @@ def waiting_for_locks(count: int, answers: list) -> None:
     raise AssertionError(f"{count} requests never came to wait for the case's lock: {answers}")
 
 
-def post_in_threads(posts: list) -> list:
-    """Each (client, headers, url, body) POSTed from its own thread; their answers, in order."""
+def post_in_threads(posts: list) -> tuple[list, list]:
+    """Each (client, headers, url, body) POSTed from its own thread, started now: (the threads,
+    their answers in order, filled in as they end)."""
     answers = [None] * len(posts)
 
     def post(i, client, headers, url, body):
