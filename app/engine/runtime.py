@@ -533,7 +533,7 @@ def _claim_due(instance_id: int, now: datetime) -> bool:
     one losing on the optimistic lock."""
     query = db.select(ProcessInstance.id).where(ProcessInstance.id == instance_id, *_due(now))
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, key_share=True)  # NO KEY UPDATE: see _advance_batch
     return db.session.scalar(query) is not None
 
 
@@ -546,7 +546,7 @@ def due_timer_instance_ids(now: datetime, limit: int = 200) -> list[int]:
     already advancing are skipped (SKIP LOCKED on PostgreSQL)."""
     query = db.select(ProcessInstance.id).where(*_due(now)).order_by(ProcessInstance.next_timer_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, key_share=True)
     return list(db.session.scalars(query))
 
 
@@ -585,7 +585,9 @@ def _advance_batch(now: datetime, limit: int) -> int:
         query = (db.select(ProcessInstance).options(undefer(ProcessInstance.state)).where(*_due(now))
                  .order_by(ProcessInstance.next_timer_at).limit(limit))
         if db.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=ProcessInstance)
+            # NO KEY UPDATE, the lock a completion takes (see _task_and_instance_queries): rows
+            # that merely refer to a case, a comment or an attachment, are not held up meanwhile.
+            query = query.with_for_update(skip_locked=True, of=ProcessInstance, key_share=True)
         instances = db.session.scalars(query).all()
         if not instances:
             return 0

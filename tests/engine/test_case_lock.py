@@ -1,7 +1,8 @@
 """A completion takes the case's row lock before it writes anything, in the order the timer
 job takes it (the case first, then its inbox rows): a completion at the moment the timer job
 closes the same task gets a clear 409, not a deadlock; two people completing the two branches
-of a parallel split at the same moment both succeed, one after the other."""
+of a parallel split at the same moment both succeed, one after the other; a message waits
+and is delivered. The lock is NO KEY UPDATE: a comment on the case is not held up by it."""
 import threading
 import time
 
@@ -13,6 +14,7 @@ from app.engine.deploy import deploy
 from app.extensions import db
 from app.models import Enterprise, HumanTask, InstanceEvent, ProcessInstance
 from tests.engine.test_engine_behaviour import open_task, start_demo
+from tests.engine.test_timer_claims import due_instance, fired
 
 pytestmark = pytest.mark.postgres_only  # row locks and pg_stat_activity
 
@@ -173,3 +175,39 @@ def test_a_message_arriving_while_the_case_is_being_saved_waits_and_is_delivered
     assert answers == [{"status": "delivered", "instance_id": instance.id}]
     db.session.expire_all()
     assert open_task(instance.id, "确认后办理") is not None
+
+
+def test_a_comment_is_not_held_up_while_the_timer_job_advances_the_case(app, deployed, factory, api_client, clock,
+                                                                        monkeypatch):
+    instance_id = due_instance(factory, clock)
+    db.session.commit()
+    paused, go = threading.Event(), threading.Event()
+    step = runtime._step
+
+    def step_then_pause(instance, wf):  # the timer job stops mid-transaction, the case locked
+        step(instance, wf)
+        paused.set()
+        go.wait(30)
+
+    monkeypatch.setattr(runtime, "_step", step_then_pause)
+    advanced = []
+
+    def timer_job():
+        with app.app_context():
+            advanced.append(runtime.advance_due_timers())
+
+    job = threading.Thread(target=timer_job)
+    job.start()
+    try:
+        assert paused.wait(30)
+        client, headers = api_client("housing_center")
+        threads, answers = post_in_threads([(client, headers, f"/api/v1/instances/{instance_id}/comments",
+                                             {"body": "请尽快处理"})])
+        threads[0].join(10)
+        assert answers[0] is not None, "the comment waited for the timer job"
+        status, body = answers[0]
+        assert status == 201 and body["body"] == "请尽快处理"
+    finally:
+        go.set()
+        job.join()
+    assert advanced == [1] and fired(instance_id) == 1
