@@ -4,6 +4,7 @@ import os
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from app import config as config_module
@@ -20,9 +21,22 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class PagesOnlySession(SecureCookieSessionInterface):
+    """The API authenticates by bearer token only: it never reads the session cookie, so a
+    client that opened a page first (a CSRF token, a signed-in user) is neither let in nor
+    turned away by it (Flask-Login's strong session protection refused a valid token when
+    the cookie carried a session it had not made)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None, instance_relative_config=True)
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = PagesOnlySession()
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config_module.load(app.instance_path))
     if test_config:
@@ -78,8 +92,6 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if request.path.startswith("/api/"):
-            return None  # the API authenticates by bearer token only, never by cookie
         try:
             uid, version = (int(part) for part in user_id.split(":"))
         except ValueError:

@@ -42,3 +42,20 @@ def test_cli_user_create_refuses_bad_input(runner, factory):
     assert result.exit_code == 1 and "roles" in result.output
     ok = runner.invoke(args=["users", "create", "zb2", "--role", "housing_center", "--password", "Good-pass-2026"])
     assert ok.exit_code == 0 and "created zb2" in ok.output
+
+
+def test_a_token_counts_whatever_cookie_the_client_carries(app, runner, factory, login_as):
+    """A client that opened a page first (and so carries a session cookie holding a CSRF
+    token, or a signed-in user's session) is still the token's user on the API: the cookie
+    is neither needed nor taken into account there."""
+    factory.user("bank", username="yinhang")
+    token = runner.invoke(args=["users", "token", "yinhang"]).output.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    visitor = app.test_client()
+    visitor.get("/login")
+    assert visitor.get_cookie("session") is not None
+    assert visitor.get("/api/v1/me", headers=bearer).get_json()["username"] == "yinhang"
+    signed_in = login_as("housing_center")
+    assert signed_in.get("/api/v1/me", headers=bearer).get_json()["username"] == "yinhang"
+    assert signed_in.get("/api/v1/me").status_code == 401
+    assert signed_in.get("/inbox").status_code == 200  # the page session itself is untouched
