@@ -82,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy.orm import joinedload
+
     from app.models import User
     from app.services.users import user_for_token
 
@@ -96,7 +98,7 @@ def _init_login(app: Flask) -> None:
             uid, version = (int(part) for part in user_id.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
+        user = db.session.get(User, uid, options=[joinedload(User.role_rows)])  # one statement, every page
         if user is None or user.session_version != version:
             return None
         return user

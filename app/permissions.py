@@ -141,15 +141,19 @@ def _may_act_directly(user, task) -> bool:
 
 
 def principals(user) -> list:
-    """The user, and everyone the user substitutes for today (out-of-office cover)."""
+    """The user, and everyone the user substitutes for today (out-of-office cover); read
+    once per request (the inbox page's list and its tab counts each ask)."""
     from app.engine.calendar import now
     from app.models import Substitute, User
-    from flask import current_app
+    from flask import current_app, has_request_context, request
     from zoneinfo import ZoneInfo
-    today = now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-    covered = db.session.scalars(db.select(User).join(Substitute, Substitute.user_id == User.id).where(
-        Substitute.substitute_id == user.id, Substitute.starts_on <= today, Substitute.ends_on >= today)).all()
-    return [user, *covered]
+    # kept on the request itself: an app context (and its `g`) can outlive one request
+    memo = request.environ.setdefault("wuye.principals", {}) if has_request_context() else {}
+    if user.id not in memo:
+        today = now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+        memo[user.id] = db.session.scalars(db.select(User).join(Substitute, Substitute.user_id == User.id).where(
+            Substitute.substitute_id == user.id, Substitute.starts_on <= today, Substitute.ends_on >= today)).all()
+    return [user, *memo[user.id]]
 
 
 def acting_for(user, task):

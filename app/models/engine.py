@@ -34,7 +34,7 @@ class ProcessModelVersion(db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     deployed_at = db.Column(UTCDateTime())
 
-    model = db.relationship("ProcessModel", back_populates="versions")
+    model = db.relationship("ProcessModel", back_populates="versions", lazy="joined")  # tiny; shown with the version
     author = db.relationship("User")
 
     __table_args__ = (db.UniqueConstraint("model_id", "number"),)

@@ -117,6 +117,13 @@ def test_pages_of_25(login_as, cases):
     html = second.get_data(as_text=True)
     assert re.search(r'class="page-item active"><a class="page-link" href="[^"]*page=2[^"]*">2</a>', html)
     assert "sort=title" in html.split('class="pagination"')[1]  # the pages keep the sort
+    # a filter counts what it finds, not the whole tab: 26 of 28 make two pages, 2 make one
+    start("批量案件 24", cases["hewan"])
+    filtered = center.get(f"/inbox?tab=all&community_id={cases['hewan'].id}")
+    pager = filtered.get_data(as_text=True).split('class="pagination"')[1]
+    assert len(titles(filtered)) == 25 and ">2</a>" in pager and ">3</a>" not in pager
+    few = center.get(f"/inbox?tab=all&community_id={cases['huating'].id}")
+    assert len(titles(few)) == 2 and 'class="pagination"' not in few.get_data(as_text=True)
 
 
 def cells(fragment: str) -> int:
