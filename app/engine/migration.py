@@ -83,7 +83,7 @@ def preview(source: ProcessModelVersion, target: ProcessModelVersion) -> list[di
 def migrate(instance_id: int, target: ProcessModelVersion, actor) -> ProcessInstance:
     """Move one instance to `target` (Conflict with the reason when it cannot move)."""
     with runtime._transaction():
-        instance = runtime.get_instance(instance_id)
+        instance = runtime.get_instance(instance_id, lock=True)
         if instance.version.model_id != target.model_id or instance.version.number >= target.number:
             raise Conflict(_("只能迁移到同一流程的更新版本。"))
         wf, reason = _check(instance, target)

@@ -661,7 +661,7 @@ def _timer_incident(instance_id: int, error: Exception) -> None:
     """A case whose timer could not be advanced leaves the timer job's way with an incident
     (a supervisor retries it from the case page)."""
     with _transaction():
-        instance = get_instance(instance_id)
+        instance = get_instance(instance_id, lock=True)
         if instance.status not in ("running", "waiting"):
             return
         instance.status = "error"
@@ -688,6 +688,9 @@ def run_service_call(call_id: int) -> None:
     instance = get_instance(call.instance_id)
     ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type, instance.subject_id,
                                    call_key=f"wuye-call-{call.id}")
+    # Nothing written: this ends the read, so no transaction stays open while the outside world
+    # answers, and the case is read afresh (and locked) for the result, not taken from memory.
+    db.session.commit()
     try:
         if op is None:
             raise EngineError(_("未注册的服务操作：%(name)s", name=call.operator))
@@ -725,7 +728,7 @@ def _service_call_succeeded(call_id: int, result: dict) -> None:
 def _service_call_failed(call_id: int, error: Exception) -> None:
     call = db.session.get(ServiceCall, call_id)
     call.last_error = f"{type(error).__name__}: {error}"
-    instance = get_instance(call.instance_id)
+    instance = get_instance(call.instance_id, lock=True)  # an incident waits for a completion, never fails on it
     if call.attempts < call.max_attempts:
         call.status = "pending"
         _event(instance, "service_call_retry", task_name=call.task_name,
@@ -781,7 +784,7 @@ def requeue_stuck_calls(older_than_seconds: int = 600) -> int:
 
 def suspend(instance_id: int, actor, reason: str = "") -> None:
     with _transaction():
-        instance = get_instance(instance_id)
+        instance = get_instance(instance_id, lock=True)
         if instance.status not in ("running", "waiting", "error"):
             raise Conflict(_("只有进行中的案件可以暂停。"))
         instance.status = "suspended"
@@ -804,7 +807,7 @@ def terminate(instance_id: int, actor, reason: str) -> None:
         from app.services.errors import ValidationFailed
         raise ValidationFailed(_("请填写终止原因。"), {"reason": _("请填写终止原因。")})
     with _transaction():
-        instance = get_instance(instance_id)
+        instance = get_instance(instance_id, lock=True)  # and so the open tasks read below are those of now
         if instance.status in ("completed", "terminated"):
             raise Conflict(_("该案件已结束。"))
         instance.status = "terminated"

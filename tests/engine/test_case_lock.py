@@ -1,18 +1,21 @@
 """A completion takes the case's row lock before it writes anything, in the order the timer
 job takes it (the case first, then its inbox rows): a completion at the moment the timer job
 closes the same task gets a clear 409, not a deadlock; two people completing the two branches
-of a parallel split at the same moment both succeed, one after the other; a message waits
-and is delivered. The lock is NO KEY UPDATE: a comment on the case is not held up by it."""
+of a parallel split at the same moment both succeed, one after the other; a message, a
+supervisor's suspend or terminate, and an external call's incident wait and go through. The
+lock is NO KEY UPDATE: a comment on the case is not held up by it."""
 import threading
 import time
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from app.engine import runtime
 from app.engine.deploy import deploy
 from app.extensions import db
-from app.models import Enterprise, HumanTask, InstanceEvent, ProcessInstance
+from app.integrations.bank import BankClient
+from app.models import Enterprise, HumanTask, InstanceEvent, ProcessInstance, ServiceCall
 from tests.engine.test_engine_behaviour import open_task, start_demo
 from tests.engine.test_timer_claims import due_instance, fired
 
@@ -175,6 +178,87 @@ def test_a_message_arriving_while_the_case_is_being_saved_waits_and_is_delivered
     assert answers == [{"status": "delivered", "instance_id": instance.id}]
     db.session.expire_all()
     assert open_task(instance.id, "确认后办理") is not None
+
+
+def held_while(instance_id: int, run) -> list:
+    """`run()` while someone else is saving the case (a new lock version, not yet committed):
+    what it answered, once the other save has committed."""
+    answers = []
+    with db.engine.connect() as saver:
+        saver.begin()
+        saver.execute(sa.text("UPDATE process_instance SET lock_version = lock_version + 1 WHERE id = :i"),
+                      {"i": instance_id})
+        thread = threading.Thread(target=lambda: answers.append(run()))
+        thread.start()
+        waiting_for_locks(1, answers)
+        saver.commit()
+    thread.join()
+    return answers
+
+
+@pytest.mark.parametrize("action, status", [("suspend", "suspended"), ("terminate", "terminated")])
+def test_a_supervisor_suspending_or_terminating_while_the_case_is_being_saved_waits_and_succeeds(
+        deployed, factory, api_client, action, status):
+    instance = start_demo(factory)
+    db.session.commit()
+    client, headers = api_client("housing_center")
+    [(code, body)] = held_while(instance.id, lambda: (lambda r: (r.status_code, r.get_json()))(client.post(
+        f"/api/v1/instances/{instance.id}/{action}", headers=headers, json={"reason": "整改期间暂停办理"})))
+    assert code == 200 and body["status"] == status, body  # before: 409 "该案件已被他人更新"
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, instance.id).status == status
+    if action == "terminate":
+        assert open_task(instance.id, "提交材料") is None  # the open task was closed with the case
+
+
+def test_moving_a_case_to_a_new_version_while_it_is_being_saved_waits_and_succeeds(app, deployed, factory):
+    from app.engine import migration
+    from tests.engine.conftest import BPMN_DIR
+    instance = start_demo(factory)
+    v2, _created = deploy("demo_review", (BPMN_DIR / "demo_review.bpmn").read_text(encoding="utf-8")
+                .replace('name="审核材料"', 'name="审核申报材料"'))
+    db.session.commit()
+
+    def move():
+        with app.app_context():
+            try:
+                return migration.migrate(instance.id, db.session.merge(v2), None).version.number
+            except Exception as e:  # noqa: BLE001 (the assertion below shows it)
+                return e
+
+    assert held_while(instance.id, move) == [v2.number]  # before: 409 "该案件已被他人更新"
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, instance.id).version_id == v2.id
+
+
+def test_an_external_calls_last_failure_while_the_case_is_being_saved_still_shows_the_incident(
+        app, deployed, bank_sandbox, factory):
+    bank = BankClient(bank_sandbox.base_url, app.config["BANK_KEY_ID"], app.config["BANK_SECRET"])
+    account_no = bank.open_account("c-11", "监管账户")["account_no"]
+    requests.post(f"{bank_sandbox.base_url}/_control/down", timeout=5)
+    app.config["ENGINE_RETRY_BASE_SECONDS"] = 0
+    instance = start_demo(factory, account_no=account_no)
+    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "100"},
+                          factory.user("enterprise"))
+    runtime.complete_task(open_task(instance.id, "审核材料").id, {"decision": "approve"}, factory.user("housing_center"))
+    call = db.session.scalar(db.select(ServiceCall).where(ServiceCall.instance_id == instance.id))
+    call.status, call.attempts = "pending", call.max_attempts - 1  # its last attempt is due
+    case = db.session.get(ProcessInstance, instance.id)
+    case.status, case.incident = "waiting", None
+    db.session.commit()
+
+    def last_attempt():
+        with app.app_context():  # the worker's job, in a session of its own
+            try:
+                return runtime.run_service_call(call.id)
+            except Exception as e:  # noqa: BLE001 (the assertion below shows it)
+                return e
+
+    assert held_while(instance.id, last_attempt) == [None]  # before: StaleDataError, the call left 'running'
+    db.session.expire_all()
+    assert db.session.get(ServiceCall, call.id).status == "failed"
+    case = db.session.get(ProcessInstance, instance.id)
+    assert case.status == "error" and "503" in case.incident
 
 
 def test_a_comment_is_not_held_up_while_the_timer_job_advances_the_case(app, deployed, factory, api_client, clock,
