@@ -179,13 +179,24 @@ def search(user, f: Filters):
 
 def count_of(user, tab: str) -> int:
     """Tasks in a tab, counted once per request (the nav badge and the inbox tabs both ask)."""
+    return _counted(user, (tab,))[tab]
+
+
+def counts(user) -> dict[str, int]:
+    """Every tab's count, in one statement (one index-only count per tab)."""
+    return _counted(user, tuple(tab for tab in TABS if tab != "all" or may_supervise(user)))
+
+
+def _counted(user, tabs: tuple) -> dict[str, int]:
     # kept on the request itself: an app context (and its `g`) can outlive one request
     memo = request.environ.setdefault("wuye.inbox_counts", {}) if has_request_context() else {}
-    key = (user.id, tab)
-    if key not in memo:
-        memo[key] = db.session.scalar(db.select(db.func.count()).select_from(
-            tab_query(user, tab).with_only_columns(HumanTask.id).subquery()))
-    return memo[key]
+    missing = [tab for tab in tabs if (user.id, tab) not in memo]
+    if missing:
+        row = db.session.execute(db.select(*(
+            db.select(db.func.count()).select_from(tab_query(user, tab).with_only_columns(HumanTask.id).subquery())
+            .scalar_subquery().label(tab) for tab in missing))).one()
+        memo.update({(user.id, tab): n for tab, n in zip(missing, row)})
+    return {tab: memo[(user.id, tab)] for tab in tabs}
 
 
 def total(user, f: Filters) -> int:
@@ -195,10 +206,6 @@ def total(user, f: Filters) -> int:
         return count_of(user, f.tab)
     ids = search(user, f).order_by(None).with_only_columns(HumanTask.id)
     return db.session.scalar(db.select(db.func.count()).select_from(ids.subquery()))
-
-
-def counts(user) -> dict[str, int]:
-    return {tab: count_of(user, tab) for tab in TABS if tab != "all" or may_supervise(user)}
 
 
 def _distinct(column: str, limit: int) -> list[str]:

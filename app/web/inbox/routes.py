@@ -30,9 +30,10 @@ def index():
     filters = inbox.Filters.from_args(request.args)
     if wants_xlsx():
         return xlsx_response("tasks", _("任务"), TASK_COLUMNS, db.session.scalars(inbox.search(current_user, filters)))
+    counts = inbox.counts(current_user)  # first: the page's total is one of them when nothing is filtered
     page = db.paginate(inbox.search(current_user, filters), per_page=25, error_out=False, count=False)
     page.total = inbox.total(current_user, filters)
-    return render_template("inbox/index.html", page=page, f=filters, tab=filters.tab, counts=inbox.counts(current_user),
+    return render_template("inbox/index.html", page=page, f=filters, tab=filters.tab, counts=counts,
                            options=inbox.filter_options(current_user, filters), due_state=inbox.due_state)
 
 
