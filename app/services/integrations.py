@@ -1,9 +1,10 @@
 """Accepting signed callbacks from outside (bank, device platform, 12345 hotline)."""
 from flask import current_app, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.integrations.signing import SignatureError, verify
+from app.models.base import utcnow
 from app.models.integration import IntegrationNonce
 from app.services.errors import ServiceError
 
@@ -15,12 +16,13 @@ class SignatureRefused(ServiceError):
 
 def _seen(source: str):
     def seen_nonce(nonce: str) -> bool:
-        try:
-            with db.session.begin_nested():
-                db.session.add(IntegrationNonce(source=source, nonce=nonce[:100]))
-            return False
-        except IntegrityError:
-            return True
+        """Records the nonce; True if it was recorded before (a replay). One statement: a
+        second request with the same nonce in flight waits for the first to commit or not."""
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        table = IntegrationNonce.__table__
+        stmt = (insert(table).values(source=source, nonce=nonce[:100], seen_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["source", "nonce"]).returning(table.c.id))
+        return db.session.execute(stmt).first() is None
     return seen_nonce
 
 
