@@ -2,13 +2,14 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask import current_app, session
+from flask import current_app, has_request_context, request, session
 from flask_login import LoginManager
 from flask_login.utils import decode_cookie, encode_cookie
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 naming_convention = {
@@ -74,3 +75,16 @@ def _sqlite_begin_before_savepoint(connection, _name) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def request_memo(name: str) -> dict:
+    """A dict that lives as long as the current request (an empty one outside a request):
+    for what a request asks more than once. Kept on the request itself, not on `g`: an app
+    context (and its `g`) can outlive one request."""
+    return request.environ.setdefault(f"wuye.{name}", {}) if has_request_context() else {}
+
+
+def insert_or_skip(table, index_elements: list[str]):
+    """INSERT … ON CONFLICT (index_elements) DO NOTHING, for the database in use."""
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)

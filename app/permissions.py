@@ -145,10 +145,10 @@ def principals(user) -> list:
     once per request (the inbox page's list and its tab counts each ask)."""
     from app.engine.calendar import now
     from app.models import Substitute, User
-    from flask import current_app, has_request_context, request
+    from flask import current_app
     from zoneinfo import ZoneInfo
-    # kept on the request itself: an app context (and its `g`) can outlive one request
-    memo = request.environ.setdefault("wuye.principals", {}) if has_request_context() else {}
+    from app.extensions import request_memo
+    memo = request_memo("principals")
     if user.id not in memo:
         today = now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
         memo[user.id] = db.session.scalars(db.select(User).join(Substitute, Substitute.user_id == User.id).where(

@@ -17,10 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.engine.calendar import now
-from app.extensions import db
+from app.extensions import db, insert_or_skip
 from app.integrations.devices import DevicePlatformUnavailable, client_from_config
 from app.models import (Community, Device, DeviceDailySummary, DeviceEvent, DevicePlatformSync, DeviceStatusPeriod,
                         RepairCase, UnknownDeviceEvent)
@@ -135,7 +134,7 @@ def _insert(rows: list[dict]) -> set[str]:
             "k": [r["kind"] for r in rows], "o": [r["occurred_at"] for r in rows],
             "j": [None if r["data"] is None else json.dumps(r["data"], ensure_ascii=False) for r in rows]}))
     table = DeviceEvent.__table__
-    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"]).returning(table.c.event_id)
+    stmt = insert_or_skip(table, ["event_id"]).returning(table.c.event_id)
     new_ids = set(db.session.connection().execute(stmt, rows).scalars())
     latest: dict[int, datetime] = {}
     for r in rows:
@@ -209,8 +208,7 @@ def record_unknown(rows: list[dict], via: str) -> None:
     the housing center to see (unknown_serials) until the device is registered (adopt_unknown)."""
     received = utcnow()
     table = UnknownDeviceEvent.__table__
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(table).on_conflict_do_nothing(index_elements=["event_id"]), [
+    db.session.execute(insert_or_skip(table, ["event_id"]), [
         {"event_id": r["event_id"], "serial": r["serial"], "kind": r["kind"], "occurred_at": r["occurred_at"],
          "received_at": received, "via": via, "data": r["data"]} for r in rows])
     audit.record("device.unknown_events", target_type="DevicePlatform", target_id=via,

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from app.engine.calendar import current_calendar, now
-from app.extensions import db
+from app.extensions import db, request_memo
 from app.models import Community, Enterprise, HumanTask, ProcessInstance, StreetOffice
 from app.permissions import actionable_tasks, may_supervise, scoped
 from app.services.errors import Forbidden, ValidationFailed
@@ -188,8 +188,7 @@ def counts(user) -> dict[str, int]:
 
 
 def _counted(user, tabs: tuple) -> dict[str, int]:
-    # kept on the request itself: an app context (and its `g`) can outlive one request
-    memo = request.environ.setdefault("wuye.inbox_counts", {}) if has_request_context() else {}
+    memo = request_memo("inbox_counts")
     missing = [tab for tab in tabs if (user.id, tab) not in memo]
     if missing:
         row = db.session.execute(db.select(*(

@@ -1,8 +1,7 @@
 """Accepting signed callbacks from outside (bank, device platform, 12345 hotline)."""
 from flask import current_app, request
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.extensions import db
+from app.extensions import db, insert_or_skip
 from app.integrations.signing import SignatureError, verify
 from app.models.base import utcnow
 from app.models.integration import IntegrationNonce
@@ -18,10 +17,9 @@ def _seen(source: str):
     def seen_nonce(nonce: str) -> bool:
         """Records the nonce; True if it was recorded before (a replay). One statement: a
         second request with the same nonce in flight waits for the first to commit or not."""
-        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         table = IntegrationNonce.__table__
-        stmt = (insert(table).values(source=source, nonce=nonce[:100], seen_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["source", "nonce"]).returning(table.c.id))
+        stmt = (insert_or_skip(table, ["source", "nonce"]).values(source=source, nonce=nonce[:100], seen_at=utcnow())
+                .returning(table.c.id))
         return db.session.execute(stmt).first() is None
     return seen_nonce
 
