@@ -52,12 +52,32 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(zone).strftime(fmt)
 
 
+def _translations():
+    """The request's translations, looked up once per request. Flask-Babel's template
+    callables look up its context, the domain and the locale again on every `_()` (an inbox
+    page calls it a hundred times: a tenth of the page's time). The app never switches the
+    locale within a request (it would call `flask_babel.refresh()`)."""
+    from flask_babel import get_translations
+    from app.extensions import request_memo
+
+    memo = request_memo("translations")
+    if not memo:
+        memo["current"] = get_translations()
+    return memo["current"]
+
+
 def register_template_helpers(app) -> None:
     from app.roles import role_name
     from app.validators import mask
 
     from flask_babel import get_locale
 
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the translations looked up once
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["role_name"] = role_name

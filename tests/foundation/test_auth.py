@@ -103,6 +103,19 @@ def test_english_can_be_chosen(client, factory, auth):
     assert "Audit log" in body and "审计日志" not in body
 
 
+def test_each_request_speaks_its_own_language(app, client, factory, auth):
+    """The translations a page's templates use are looked up per request: an English page
+    does not leave English behind for the next visitor, nor a Chinese page Chinese."""
+    factory.user("housing_center", username="zb")
+    auth.login("zb")
+    client.post("/lang/en", data={"next": "/"})
+    other = app.test_client()
+    for _ in range(2):
+        assert "Audit log" in client.get("/").get_data(as_text=True)
+        page = other.get("/login").get_data(as_text=True)
+        assert "登录吉首市物业服务企业监管平台" in page and "Log in" not in page
+
+
 def test_error_pages_help_and_hide_internals(client, factory, auth):
     factory.user("housing_center", username="zb")
     auth.login("zb")
