@@ -17,11 +17,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.engine import runtime
 from app.engine.calendar import now
 from app.engine.registry import assigner, message, operator
-from app.extensions import db
+from app.extensions import db, insert_or_skip
 from app.integrations.bank import BankRejected, BankUnavailable, client_from_config
 from app.models import (BankInstruction, CenterHead, Community, DisbursementRequest, EscrowAccount, EscrowAgreement,
                         LedgerEntry, LedgerTxn, MessageSubscription, ProcessInstance, User)
@@ -149,23 +150,27 @@ def _memo(tx: dict) -> str:
     return f"{tx['counterparty']} {tx['memo']}".strip()
 
 
-def post_bank_transaction(account: EscrowAccount, tx) -> LedgerTxn | None:
+def post_bank_transaction(account: EscrowAccount, tx) -> bool:
     """Post a transaction from the bank's notification exactly once (keyed on the bank
-    serial). Credits are owner payments, offline deposits or bond top-ups; debits are our
-    own instructions, booked when they settle. Bad data raises ValidationFailed."""
+    serial); True if it was posted now. Credits are owner payments, offline deposits or bond
+    top-ups; debits are our own instructions, booked when they settle. Bad data raises
+    ValidationFailed. The serial is claimed by one INSERT … ON CONFLICT DO NOTHING: a
+    serial booked before is skipped, and one that the statement pull is booking at this
+    moment waits for the pull to commit (then is skipped) or to roll back (then is posted)."""
     tx = check_bank_transaction(tx)
     if tx["direction"] != "credit":
-        return None  # our debits are booked at settlement; an unknown debit shows in reconciliation
-    if db.session.scalar(db.select(LedgerTxn.id).where(LedgerTxn.escrow_account_id == account.id,
-                                                       LedgerTxn.bank_serial == tx["serial"])):
-        return None
+        return False  # our debits are booked at settlement; an unknown debit shows in reconciliation
     kind, book = _receipt(account, tx)
-    try:
-        with db.session.begin_nested():
-            return _post(account.id, kind, tx["amount"], [("bank", tx["amount"]), (book, -tx["amount"])],
-                         memo=_memo(tx), bank_serial=tx["serial"])
-    except IntegrityError:
-        return None  # the statement pull booked the same serial at this moment
+    table = LedgerTxn.__table__
+    txn_id = db.session.scalar(insert_or_skip(table, ["escrow_account_id", "bank_serial"]).values(
+        escrow_account_id=account.id, kind=kind, amount=tx["amount"], memo=_memo(tx)[:300],
+        bank_serial=tx["serial"]).returning(table.c.id))
+    if txn_id is None:
+        return False
+    db.session.execute(db.insert(LedgerEntry), [
+        {"txn_id": txn_id, "escrow_account_id": account.id, "book": "bank", "amount": tx["amount"]},
+        {"txn_id": txn_id, "escrow_account_id": account.id, "book": book, "amount": -tx["amount"]}])
+    return True
 
 
 def post_statement_page(account: EscrowAccount, transactions: list[dict]) -> int:
@@ -254,8 +259,9 @@ def receive_notification(body) -> str:
         raise ValidationFailed(_("请求体须为 JSON 对象。"), {"body": _("请求体须为 JSON 对象。")})
     if body.get("type") == "transaction":
         check_bank_transaction(body)
-        account = db.session.scalar(db.select(EscrowAccount).where(EscrowAccount.account_no == body.get("account_no")))
-        posted = post_bank_transaction(account, body) if account else None
+        account = db.session.scalar(db.select(EscrowAccount).where(EscrowAccount.account_no == body.get("account_no"))
+                                    .options(joinedload(EscrowAccount.enterprise)))  # its name tells a receipt's kind
+        posted = post_bank_transaction(account, body) if account else False
         db.session.commit()
         return "posted" if posted else "ignored"
     if body.get("type") == "instruction":
