@@ -221,14 +221,14 @@ def _community_body(data, form) -> Markup:
 def public_community(community_id):
     def build():
         data = evaluation.public_community(community_id)
-        return None if data is None else (data["community"].name, _community_body(data, _public_form()))
+        return None if data is None else [data["community"].name, str(_community_body(data, _public_form()))]
 
     # Only the visitor-independent part is cached: the layout around it shows the visitor's own navigation.
     cached = public_cache.get((community_id, str(get_locale())), build)
     if cached is None:
         return render_template("error.html", status=404, message=_("小区不存在。")), 404
     title, body = cached
-    return Response(render_template("evaluation/public_community.html", title=title, body=body),
+    return Response(render_template("evaluation/public_community.html", title=title, body=Markup(body)),
                     headers=_cache_headers())
 
 
@@ -284,11 +284,11 @@ def public_ranking():
     year = request.args.get("year", type=int) or (years[0] if years else _this_year())
 
     def build():
-        return Markup(render_template("evaluation/_public_ranking_body.html", year=year, years=years,
-                                      rows=paginate_list(evaluation.ranking(year), 100),
-                                      enterprises=paginate_list(evaluation.enterprise_ranking(year), 50,
-                                                                arg="enterprises_page")))
+        return render_template("evaluation/_public_ranking_body.html", year=year, years=years,
+                               rows=paginate_list(evaluation.ranking(year), 100),
+                               enterprises=paginate_list(evaluation.enterprise_ranking(year), 50,
+                                                         arg="enterprises_page"))
 
     pages = (request.args.get("page", 1, type=int), request.args.get("enterprises_page", 1, type=int))
     body = public_cache.get(("ranking", year, *pages, str(get_locale())), build)
-    return Response(render_template("evaluation/public_ranking.html", body=body), headers=_cache_headers())
+    return Response(render_template("evaluation/public_ranking.html", body=Markup(body)), headers=_cache_headers())
