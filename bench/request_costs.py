@@ -6,6 +6,8 @@ two cores are full; this says where each request's share of them goes.
     /work/main/.venv/bin/python bench/province_seed.py --db wuye_bench_requests --scale 0.05 --drop
     /work/main/.venv/bin/python bench/request_costs.py --db wuye_bench_requests [--requests 200] [--only inbox,case]
 
+With REDIS_URL set the public pages are cached in Redis, as in production (else in the process).
+
 Endpoints: the inbox (an enterprise's, the housing center's), a case page, the public pages,
 a signed bank notification and device push, a task completion through the API. Each is
 warmed up with 5 requests, then timed over --requests.
@@ -27,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def endpoints(app, plan: dict) -> dict:
     """name → a function making one request of that kind (and returning the response)."""
-    from load import STEP_DATA
+    from load import QR_CROWD, STEP_DATA
     from app.integrations.signing import sign_headers
 
     def signed_in(username):
@@ -68,6 +70,8 @@ def endpoints(app, plan: dict) -> dict:
         "case page": lambda: center.get(f"/cases/{random.choice(plan['cases'])}"),
         "public community page": lambda: anonymous.get(
             f"/public/evaluation/communities/{random.choice(plan['communities'])}"),
+        "public community page (QR crowd)": lambda: anonymous.get(
+            f"/public/evaluation/communities/{random.choice(plan['communities'][:QR_CROWD])}"),
         "public high-risk list": lambda: anonymous.get("/public/high-risk"),
         "public ranking": lambda: anonymous.get("/public/evaluation/ranking"),
         "bank callback": lambda: signed("bank"),
