@@ -98,7 +98,7 @@ def main():
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
     words = [w for w in args.only.split(",") if w]
-    print(f"{'endpoint':<26}{'CPU ms':>8}{'wall ms':>9}{'statements':>12}   ({args.requests} requests each, in-process)")
+    print(f"{'endpoint':<34}{'CPU ms':>8}{'wall ms':>9}{'statements':>12}   ({args.requests} requests each, in-process)")
     for name, request in endpoints(app, plan).items():
         if words and not any(w in name for w in words):
             continue
@@ -113,7 +113,7 @@ def main():
             response = request()
             assert response.status_code == 200, (name, response.status_code)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"{name:<26}{1000 * cpu / args.requests:>8.2f}{1000 * wall / args.requests:>9.2f}{count:>12}", flush=True)
+        print(f"{name:<34}{1000 * cpu / args.requests:>8.2f}{1000 * wall / args.requests:>9.2f}{count:>12}", flush=True)
 
 
 if __name__ == "__main__":
