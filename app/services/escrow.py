@@ -167,10 +167,14 @@ def post_bank_transaction(account: EscrowAccount, tx) -> bool:
         bank_serial=tx["serial"]).returning(table.c.id))
     if txn_id is None:
         return False
-    db.session.execute(db.insert(LedgerEntry), [
-        {"txn_id": txn_id, "escrow_account_id": account.id, "book": "bank", "amount": tx["amount"]},
-        {"txn_id": txn_id, "escrow_account_id": account.id, "book": book, "amount": -tx["amount"]}])
+    db.session.execute(db.insert(LedgerEntry), _receipt_entries(txn_id, account.id, tx["amount"], book))
     return True
+
+
+def _receipt_entries(txn_id: int, account_id: int, amount: Decimal, book: str) -> list[dict]:
+    """The two entries of money coming in: into the bank book, out of `book` (they balance)."""
+    return [{"txn_id": txn_id, "escrow_account_id": account_id, "book": "bank", "amount": amount},
+            {"txn_id": txn_id, "escrow_account_id": account_id, "book": book, "amount": -amount}]
 
 
 def post_statement_page(account: EscrowAccount, transactions: list[dict]) -> int:
@@ -196,13 +200,9 @@ def post_statement_page(account: EscrowAccount, transactions: list[dict]) -> int
             with db.session.begin_nested():
                 ids = db.session.scalars(db.insert(LedgerTxn).returning(LedgerTxn.id, sort_by_parameter_order=True),
                                          rows).all()
-                entries = []
-                for txn_id, row, book in zip(ids, rows, books):
-                    entries.append({"txn_id": txn_id, "escrow_account_id": account.id, "book": "bank",
-                                    "amount": row["amount"]})
-                    entries.append({"txn_id": txn_id, "escrow_account_id": account.id, "book": book,
-                                    "amount": -row["amount"]})
-                db.session.execute(db.insert(LedgerEntry), entries)
+                db.session.execute(db.insert(LedgerEntry), [
+                    entry for txn_id, row, book in zip(ids, rows, books)
+                    for entry in _receipt_entries(txn_id, account.id, row["amount"], book)])
             return len(new)
         except IntegrityError:
             continue
