@@ -45,7 +45,7 @@ def list_of(item: dict) -> dict:
 
 def op(summary: str, responses: dict | None = None, body: dict | None = None, params=(), query=(),
        form: dict | None = None, ok: dict | None = None) -> dict:
-    """An operation: `params` are path parameters, `query` query parameters (from `query_param`),
+    """An operation: `params` are path parameters, `query` the others (from `query_param`, or a header),
     `body` a JSON request body and `form` the same as multipart/form-data, `ok` the schema
     of the success answer (200, or the 2xx given in `responses`). A response given with its
     own "content" keeps it (e.g. a file download)."""

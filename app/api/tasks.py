@@ -112,7 +112,7 @@ def complete_task(task_id):
         if not isinstance(formdata, dict):
             raise ValidationFailed(_("请求体须为 JSON 对象。"))
     instance = task_service.complete(current_user, task_id, formdata, csrf=False)
-    return jsonify(instance_json(instance))
+    return case_answer(instance)
 
 
 @bp.post("/processes/<key>/instances")
@@ -123,7 +123,26 @@ def start_instance(key):
         raise ValidationFailed(_("data 须为 JSON 对象。"), {"data": _("须为 JSON 对象。")})
     instance = task_service.start_case(current_user, key, business_key=str(body.get("business_key") or ""),
                                        title=str(body.get("title") or ""), data=data)
-    return jsonify(instance_json(instance)), 201
+    return case_answer(instance, 201)
+
+
+def prefers_minimal() -> bool:
+    """`Prefer: return=minimal` (RFC 7240): the caller wants no more than the outcome."""
+    return any(part.split(";", 1)[0].strip().lower() == "return=minimal"
+               for part in request.headers.get("Prefer", "").split(","))
+
+
+def case_answer(instance, status: int = 200):
+    """The case as it is now, or with `Prefer: return=minimal` only its id and status: a system
+    that completes tasks in bulk need not have each case's timeline read and sent back."""
+    if not prefers_minimal():
+        response = jsonify(instance_json(instance))
+    else:
+        response = jsonify({"id": instance.id, "status": instance.status})
+        response.headers["Preference-Applied"] = "return=minimal"
+    response.status_code = status
+    response.vary.add("Prefer")
+    return response
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -163,6 +182,11 @@ TASK_FILTERS = [
     query_param("desc", "1: descending", {"type": "string", "enum": ["0", "1"]}),
 ]
 
+PREFER = {"name": "Prefer", "in": "header", "required": False,
+          "description": "return=minimal: answer with only the case's id and status (RFC 7240; the answer then "
+                         "carries Preference-Applied: return=minimal)",
+          "schema": {"type": "string", "enum": ["return=minimal", "return=representation"]}}
+
 PATHS.update({
     "/tasks": {"get": op("My tasks by tab, filtered, sorted and paged; the answer has items and the total",
                          query=TASK_FILTERS + PAGING)},
@@ -177,12 +201,12 @@ PATHS.update({
         "as files under the field's name (at most 10 MB; PDF, JPG, PNG, DOCX, XLSX)", {
             "403": {"description": "not your role"}, "409": {"description": "already completed or claimed"},
             "422": {"description": "field errors"}}, body={"type": "object"},
-        form={"type": "object", "additionalProperties": {"type": "string"}}, params=["task_id"])},
+        form={"type": "object", "additionalProperties": {"type": "string"}}, params=["task_id"], query=[PREFER])},
     "/processes/{key}/instances": {"post": op("Start a case", {"201": {"description": "started"},
                                                               "403": {"description": "may not start"}},
                                               body={"type": "object", "properties": {
                                                   "business_key": {"type": "string"}, "title": {"type": "string"},
-                                                  "data": {"type": "object"}}}, params=["key"])},
+                                                  "data": {"type": "object"}}}, params=["key"], query=[PREFER])},
     "/instances/{instance_id}": {"get": op("A case: status, open tasks, timeline", params=["instance_id"])},
     "/messages": {"post": op("Deliver a message to the waiting case", {"404": {"description": "nobody waits"}},
                              body={"type": "object", "required": ["name", "correlation_key"], "properties": {
@@ -329,6 +353,9 @@ INSTANCE = record({"id": INTEGER, "process": STRING, "version": INTEGER, "busine
                        "at": DATETIME, "kind": STRING, "task": STRING, "actor": nullable(STRING),
                        "data": {"type": ["object", "array", "string", "number", "boolean", "null"]},
                        "message": STRING}))})
+# The case, or with `Prefer: return=minimal` only its id and status.
+INSTANCE_OR_MINIMAL = {"type": "object", "required": ["id", "status"],
+                       "anyOf": [INSTANCE, record({"id": INTEGER, "status": STRING})]}
 SUBSTITUTE = record({"id": INTEGER, "substitute": STRING, "substitute_name": STRING, "starts_on": DATE,
                      "ends_on": DATE})
 document_responses({
@@ -336,8 +363,8 @@ document_responses({
     ("/tasks/{task_id}", "get"): TASK_WITH_FORM,
     ("/tasks/{task_id}/claim", "post"): TASK, ("/tasks/{task_id}/unclaim", "post"): TASK,
     ("/tasks/{task_id}/draft", "post"): TASK, ("/tasks/{task_id}/reassign", "post"): TASK,
-    ("/tasks/{task_id}/complete", "post"): INSTANCE,
-    ("/processes/{key}/instances", "post"): INSTANCE,
+    ("/tasks/{task_id}/complete", "post"): INSTANCE_OR_MINIMAL,
+    ("/processes/{key}/instances", "post"): INSTANCE_OR_MINIMAL,
     ("/instances/{instance_id}", "get"): INSTANCE,
     ("/instances/{instance_id}/{action}", "post"): INSTANCE,
     ("/instances", "get"): list_of(record({"id": INTEGER, "process": STRING, "title": STRING, "status": STRING,

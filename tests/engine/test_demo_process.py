@@ -121,3 +121,30 @@ def test_only_the_start_lane_role_may_start(deployed, api_client):
     response = client.post("/api/v1/processes/demo_review/instances", headers=headers, json={})
     assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
     assert db.session.scalar(db.select(db.func.count(ProcessInstance.id))) == 0
+
+
+def test_a_caller_may_ask_for_only_the_outcome(deployed, people):
+    """`Prefer: return=minimal` (RFC 7240): the case's id and status instead of the whole
+    case, said so in Preference-Applied; a refusal is the same error either way."""
+    ent, ent_h = people["enterprise"]
+    minimal = {**ent_h, "Prefer": "return=minimal"}
+    started = ent.post("/api/v1/processes/demo_review/instances", headers=minimal,
+                       json={"business_key": "demo-min", "data": {"review_days": 5}})
+    assert started.status_code == 201 and started.get_json() == {"id": started.get_json()["id"], "status": "running"}
+    assert started.headers["Preference-Applied"] == "return=minimal" and "Prefer" in started.headers["Vary"]
+    task_id = tasks_of(people["enterprise"])[0]["id"]
+
+    bad = ent.post(f"/api/v1/tasks/{task_id}/complete", headers=minimal, json={"title": ""})
+    assert bad.status_code == 422 and "title" in bad.get_json()["fields"]
+    done = ent.post(f"/api/v1/tasks/{task_id}/complete", headers={**ent_h, "Prefer": "respond-async, return=minimal"},
+                    json={"title": "年度材料", "amount": "100"})
+    assert done.status_code == 200 and done.get_json() == {"id": started.get_json()["id"], "status": "running"}
+    assert db.session.get(HumanTask, task_id).status == "completed"
+    center_task = tasks_of(people["center"])[0]
+    assert center_task["name"] == "审核材料"  # the case went on as with the whole answer
+
+    whole = ent.get(f"/api/v1/instances/{started.get_json()['id']}", headers=ent_h)
+    assert "Preference-Applied" not in whole.headers and whole.get_json()["timeline"][0]["kind"] == "started"
+    full = people["center"][0].post(f"/api/v1/tasks/{center_task['id']}/complete", headers=people["center"][1],
+                                    json={"decision": "revise", "comment": "请补充"})
+    assert "Preference-Applied" not in full.headers and "timeline" in full.get_json()
