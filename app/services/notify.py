@@ -35,10 +35,15 @@ def notifier():
 
 
 def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Notification:
-    row = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
+    row = Notification(**_told(user, kind, title, body, data))
     db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
-    notifier().send(user, title, body)
     return row
+
+
+def _told(user: User, kind: str, title: str, body: str, data) -> dict:
+    """Hand the message to the notifier; the values of its row to store."""
+    notifier().send(user, title, body)
+    return dict(user_id=user.id, kind=kind, title=title, body=body, data=data)
 
 
 def overdue_for(user: User) -> list[HumanTask]:
@@ -135,10 +140,14 @@ def tasks_opened(tasks: list[HumanTask]) -> None:
     """A new task in the inbox: tell each user who may act on it (called by the engine as
     it projects the inbox, in the case's transaction); a task given to one user (its
     `assignee`) tells that user only."""
+    rows = []
     for task in tasks:
-        for user in [task.claimed_by] if task.claimed_by_id else users_for_task(task):  # assigned: that user only
-            notify(user, "task", f"新任务：{task.name}", task.title,
-                   data={"task_id": task.id, "instance_id": task.instance_id})
+        users = [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task)
+        for user in users:  # assigned: that user only
+            rows.append(_told(user, "task", f"新任务：{task.name}", task.title,
+                              data={"task_id": task.id, "instance_id": task.instance_id}))
+    if rows:  # one executemany INSERT, without the unit of work (nobody reads them back now)
+        db.session.execute(Notification.__table__.insert(), rows)
 
 
 def _decision_label(task: HumanTask, code) -> str:
