@@ -4,7 +4,6 @@ from functools import cache
 from flask import jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.api import bp
@@ -49,8 +48,10 @@ def _instance_queries() -> tuple:
     """Built once, run with the instance id: every completion through the API answers with
     the case, and building these statements costs SQLAlchemy more than running them."""
     instance_id = db.bindparam("instance_id")
-    return (db.select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
-            .options(joinedload(InstanceEvent.actor).lazyload(User.role_rows)).order_by(InstanceEvent.id),
+    return (db.select(InstanceEvent.at, InstanceEvent.kind, InstanceEvent.task_name, InstanceEvent.data,
+                      InstanceEvent.message, User.username.label("actor"))  # rows, not objects: only what is shown
+            .outerjoin(User, User.id == InstanceEvent.actor_id)
+            .where(InstanceEvent.instance_id == instance_id).order_by(InstanceEvent.id),
             db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"),
             db.select(Attachment).where(Attachment.instance_id == instance_id).order_by(Attachment.id))
 
@@ -58,7 +59,7 @@ def _instance_queries() -> tuple:
 def instance_json(instance) -> dict:
     events_query, open_tasks_query, attachments_query = _instance_queries()
     params = {"instance_id": instance.id}
-    events = db.session.scalars(events_query, params).all()
+    events = db.session.execute(events_query, params).all()
     open_tasks = db.session.scalars(open_tasks_query, params).all()
     return {"id": instance.id, "process": instance.model_key, "version": instance.version.number,
             "business_key": instance.business_key, "title": instance.title, "status": instance.status,
@@ -67,7 +68,7 @@ def instance_json(instance) -> dict:
             "open_tasks": [task_json(t) for t in open_tasks],
             "attachments": [attachment_json(a) for a in db.session.scalars(attachments_query, params)],
             "timeline": [{"at": e.at.isoformat(), "kind": e.kind, "task": e.task_name,
-                          "actor": e.actor.username if e.actor else None, "data": e.data,
+                          "actor": e.actor, "data": e.data,
                           "message": cases.event_message(current_user, e)}
                          for e in events]}
 
