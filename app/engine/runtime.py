@@ -238,8 +238,7 @@ class _InboxWrites:
                                    .execution_options(synchronize_session="fetch"))
         if self.opened:
             from app.services import notify
-            db.session.flush()  # what the rows refer to (a new case) first
-            with db.session.no_autoflush:
+            with db.session.no_autoflush:  # the rows refer to nothing unwritten (their case has its id)
                 ids = db.session.scalars(_inbox_insert(), self.opened).all()
             # Plain values for the notifications, not in the session (nothing else reads them).
             notify.tasks_opened([HumanTask(id=task_id, **row) for row, task_id in zip(self.opened, ids)])
