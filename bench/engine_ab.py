@@ -31,11 +31,14 @@ HERE = Path(__file__).resolve()
 
 def worker(checkout: str) -> None:
     """One side: read 'MODE CASES' lines, answer 'cpu_ms wall_ms' per completion."""
-    sys.path[:0] = [checkout, str(HERE.parent)]  # its app, this file's bench helpers
-    os.chdir(checkout)
+    sys.path.insert(0, str(HERE.parent))
     import sqlalchemy as sa
 
-    import engine as bench
+    import engine as bench  # this checkout's helpers; they put this checkout first on the path
+    sys.path.insert(0, checkout)  # the code measured: the checkout's
+    os.chdir(checkout)
+    import app
+    assert Path(app.__file__).resolve().is_relative_to(Path(checkout).resolve()), app.__file__
     admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     name = f"wuye_ab_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
