@@ -37,8 +37,8 @@ def worker(checkout: str) -> None:
     import engine as bench  # this checkout's helpers; they put this checkout first on the path
     sys.path.insert(0, checkout)  # the code measured: the checkout's
     os.chdir(checkout)
-    import app
-    assert Path(app.__file__).resolve().is_relative_to(Path(checkout).resolve()), app.__file__
+    import app as measured
+    assert Path(measured.__file__).resolve().is_relative_to(Path(checkout).resolve()), measured.__file__
     admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     name = f"wuye_ab_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
