@@ -137,8 +137,9 @@ def test_amount_rules(app):
     assert escrow.parse_amount("12.50") == Decimal("12.50")
 
 
-def test_bank_times_out_after_executing_and_the_retry_pays_once(setup, bank_url, factory):
+def test_bank_times_out_after_executing_and_the_retry_pays_once(app, setup, bank_url, factory):
     account = setup["account"]
+    app.config["BANK_TIMEOUT"] = 1  # the bank answers the next instruction after 2 s: too late
     deposit(bank_url, account.account_no, "180000.00")
     pull(account)
     req = escrow.request_disbursement(factory.user("enterprise", org=setup["enterprise"]), account.id,
