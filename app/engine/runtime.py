@@ -27,7 +27,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from app import jobs
-from app.engine import registry, specs
+from app.engine import combined, registry, specs
 from app.engine.calendar import now as calendar_now
 from app.engine.scripting import RestrictedEnvironment, WuyeScriptEngine
 from app.extensions import db
@@ -62,6 +62,7 @@ def _call_inline(task, operation_name, params):
     op = registry.get_operator(operation_name)
     ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
                                    instance.subject_id, call_key=f"inline-{instance.id}-{task.id}")
+    _write_task_done()  # the operator may read what the completed task decided
     try:
         if op is None:
             raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
@@ -255,15 +256,27 @@ def _inbox_insert():
     return table.insert().returning(table.c.id, sort_by_parameter_order=True)
 
 
+_TASK_DONE = "wuye_task_done"  # session.info key: the completed task's UPDATE, not yet sent
+
+
 def _mark_completed(row: HumanTask, actor, on_behalf_of, data: dict) -> None:
-    """Write the task row as completed now, before the engine steps (an operator they run may
-    read what the task decided), in one prebuilt UPDATE: the unit of work's flush of this one
-    row took about a sixth of a completion on PostgreSQL (docs/performance.md)."""
+    """The task row as completed, in the session now and in the database with the case's
+    row (`_written_together`; on PostgreSQL in the same statement), or before an inline
+    operator runs, since it may read what the task decided (`_write_task_done`). Not through
+    the unit of work: its flush of this one row took about a sixth of a completion on
+    PostgreSQL (docs/performance.md)."""
     values = dict(status="completed", completed_at=utcnow(), completed_by_id=_id_of(actor),
                   completed_for_id=_id_of(on_behalf_of), completed_data=data, draft=None)
-    db.session.execute(_task_row_update(tuple(values)), {"_id": row.id, **values})
-    for key, value in values.items():  # the session now holds what the database holds
+    for key, value in values.items():  # what the database will hold
         set_committed_value(row, key, value)
+    db.session.info[_TASK_DONE] = (row.id, values)
+
+
+def _write_task_done() -> None:
+    """Send the completed task's UPDATE, if one waits (see `_mark_completed`)."""
+    done = db.session.info.pop(_TASK_DONE, None)
+    if done is not None:
+        db.session.execute(_task_row_update(tuple(done[1])), {"_id": done[0], **done[1]})
 
 
 @cache
@@ -347,6 +360,8 @@ def _transaction():
     except Exception:
         db.session.rollback()
         raise
+    finally:
+        db.session.info.pop(_TASK_DONE, None)  # written by now, or rolled back with the rest
 
 
 def _commit_keeping(instance: ProcessInstance) -> None:
@@ -648,11 +663,54 @@ def _written_together(instances: list[ProcessInstance]):
         yield writes
     finally:
         db.session.info.pop(_EVENT_BUFFER)
+    if len(instances) == 1 and _written_in_one_statement(instances[0], events, writes):
+        return
+    _write_task_done()
     _update_locked(instances)
     if events:
         with db.session.no_autoflush:  # the inbox rows' flush comes next, in `writes.write()`
             db.session.execute(InstanceEvent.__table__.insert(), events)
     writes.write()
+
+
+def _written_in_one_statement(instance: ProcessInstance, events: list[dict], writes: _InboxWrites) -> bool:
+    """On PostgreSQL, one case's rows in one statement (`app/engine/combined.py`): the
+    completed task, the case under its lock version, its timeline, its new inbox rows and
+    their notifications. False, having written nothing, where that does not apply (SQLite;
+    inbox rows to cancel, which a timer's rare path leaves to the statements of their own)."""
+    changed = dict(sorted(_changed_columns(instance).items()))  # sorted: one statement per set of columns
+    if db.engine.dialect.name != "postgresql" or writes.gone or not changed:
+        return False
+    from app.services import notify
+    moment = utcnow()
+    tasks = [{**row, "status": "open", "created_at": moment} for row in writes.opened]
+    with db.session.no_autoflush:  # the instance is written below, not by the ORM on the way
+        notices = notify.new_task_notices([HumanTask(**row) for row in tasks])
+    if not combined.write(instance.id, instance.lock_version, changed, db.session.info.pop(_TASK_DONE, None),
+                          events, tasks, notices, moment):
+        raise StaleDataError("the instance changed meanwhile")
+    _now_committed(instance, changed)
+    writes.opened = []
+    db.session.flush()  # what the unit of work still holds (a message subscription, a service call)
+    return True
+
+
+def _changed_columns(instance: ProcessInstance) -> dict:
+    """The instance's columns set since it was loaded (its `committed_state`), with their values."""
+    state = sa_inspect(instance)
+    return {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
+
+
+def _now_committed(instance: ProcessInstance, changed: dict) -> None:
+    """After our own UPDATE of the instance: the session holds what the database holds, and,
+    with nothing else pending on it, the instance is clean (else every later flush in the
+    transaction would walk the unit of work for it, to find nothing to write)."""
+    for key, value in changed.items():
+        set_committed_value(instance, key, value)
+    set_committed_value(instance, "lock_version", instance.lock_version + 1)
+    state = sa_inspect(instance)
+    if not state.committed_state:
+        state._commit_all(state.dict, db.session().identity_map)  # SQLAlchemy's own "now clean"
 
 
 _INSTANCE_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "lock_version"}
@@ -664,8 +722,7 @@ def _update_locked(instances: list[ProcessInstance]) -> None:
     send one statement per row, each through the unit of work)."""
     groups: dict[tuple, list] = {}
     for instance in instances:
-        state = sa_inspect(instance)  # committed_state: the attributes set since the load
-        changed = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
+        changed = _changed_columns(instance)
         if changed:
             groups.setdefault(tuple(sorted(changed)), []).append((instance, changed))
     for keys, rows in groups.items():
@@ -674,10 +731,8 @@ def _update_locked(instances: list[ProcessInstance]) -> None:
                                                                 **changed} for instance, changed in rows])
         if result.rowcount != len(rows):
             raise StaleDataError(f"{len(rows) - result.rowcount} of {len(rows)} instances changed meanwhile")
-        for instance, changed in rows:  # the session now holds what the database holds
-            for key, value in changed.items():
-                set_committed_value(instance, key, value)
-            set_committed_value(instance, "lock_version", instance.lock_version + 1)
+        for instance, changed in rows:
+            _now_committed(instance, changed)
 
 
 @cache

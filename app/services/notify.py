@@ -137,17 +137,24 @@ def _users_for_task_query(scope: str):
 
 
 def tasks_opened(tasks: list[HumanTask]) -> None:
-    """A new task in the inbox: tell each user who may act on it (called by the engine as
-    it projects the inbox, in the case's transaction); a task given to one user (its
-    `assignee`) tells that user only."""
-    rows = []
-    for task in tasks:
-        users = [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task)
-        for user in users:  # assigned: that user only
-            rows.append(_told(user, "task", f"新任务：{task.name}", task.title,
-                              data={"task_id": task.id, "instance_id": task.instance_id}))
-    if rows:  # one executemany INSERT, without the unit of work (nobody reads them back now)
+    """New tasks in the inbox (with their ids): tell their users and store it, in one
+    executemany INSERT without the unit of work (nobody reads them back now)."""
+    rows = [{**row, "data": {"task_id": tasks[i].id, "instance_id": tasks[i].instance_id}}
+            for i, row in new_task_notices(tasks)]
+    if rows:
         db.session.execute(Notification.__table__.insert(), rows)
+
+
+def new_task_notices(tasks: list[HumanTask]) -> list[tuple[int, dict]]:
+    """Tell each user who may act on a new task (called by the engine as it projects the
+    inbox, in the case's transaction; a task given to one user, its `assignee`, tells that
+    user only). Returns the notifications to store, each as (the index of its task in
+    `tasks`, its row without `data`): the caller, who writes the tasks, knows their ids."""
+    rows = []
+    for i, task in enumerate(tasks):
+        users = [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task)
+        rows.extend((i, _told(user, "task", f"新任务：{task.name}", task.title, data=None)) for user in users)
+    return rows
 
 
 def _decision_label(task: HumanTask, code) -> str:

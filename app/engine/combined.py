@@ -1,0 +1,91 @@
+"""One case's writes in one statement on PostgreSQL.
+
+A completion writes five things: the completed task's row, the case's versioned row, its
+timeline, the new inbox rows and their users' notifications. As statements of their own
+they cost a completion five round trips and five passes through SQLAlchemy and psycopg, about
+a third of it (docs/performance.md). PostgreSQL runs data-modifying common table expressions
+(`WITH … AS (UPDATE …)`) as parts of one statement, all or nothing: here the case's UPDATE is
+the statement and the others its CTEs; the notifications take their task ids from the
+inbox INSERT's RETURNING in the same statement. The statement is built once per shape (which
+columns changed, how many rows of each) and run with parameters: building it costs more than
+running it.
+
+SQLite has no data-modifying CTEs; there the same rows are written one statement each
+(`runtime._written_together`).
+"""
+from functools import cache
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import HumanTask, InstanceEvent, Notification, ProcessInstance
+from app.models.base import UTCDateTime
+
+
+@cache
+def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_keys: tuple[str, ...], events: int,
+              task_keys: tuple[str, ...], tasks: int, notices: int):
+    """The case's versioned UPDATE (returning its id: no row, the case changed meanwhile),
+    with, as CTEs, the completed task's UPDATE (`done_keys`, none: no task), the INSERTs of
+    `events` timeline rows, of `tasks` new inbox rows and of `notices` notifications of them.
+    Parameters: the case's `_id`, `_lock` and columns; `done_id` and `done_<key>`;
+    `e<i>_<key>`; `t<i>_<key>`; `n<i>_task_uuid` (the task it tells of), `n<i>_user_id`,
+    `n<i>_kind`, `n<i>_title`, `n<i>_body`; `_now`."""
+    case, task, event, notification = (ProcessInstance.__table__, HumanTask.__table__,
+                                       InstanceEvent.__table__, Notification.__table__)
+    ctes = []
+    if done_keys:
+        ctes.append(task.update().where(task.c.id == sa.bindparam("done_id"))
+                    .values({key: sa.bindparam(f"done_{key}") for key in done_keys}).cte("done_task"))
+    if events:
+        ctes.append(_insert(event, event_keys, "e", events).cte("timeline"))
+    if tasks:
+        new = _insert(task, task_keys, "t", tasks).returning(task.c.id, task.c.task_uuid, task.c.instance_id).cte("new_tasks")
+        ctes.append(new)
+        if notices:
+            told = sa.union_all(*[
+                sa.select(*(sa.bindparam(f"n{i}_{key}", type_=notification.c[key].type)
+                            for key in ("user_id", "kind", "title", "body")),
+                          sa.func.json_build_object("task_id", new.c.id, "instance_id", new.c.instance_id),
+                          sa.bindparam("_now", type_=notification.c.created_at.type))
+                .where(new.c.task_uuid == sa.bindparam(f"n{i}_task_uuid", type_=task.c.task_uuid.type))
+                for i in range(notices)])
+            ctes.append(notification.insert().from_select(
+                ["user_id", "kind", "title", "body", "data", "created_at"], told, include_defaults=False).cte("notices"))
+    return (case.update()
+            .where(case.c.id == sa.bindparam("_id"), case.c.lock_version == sa.bindparam("_lock"))
+            .values({**{key: sa.bindparam(key) for key in instance_keys}, "lock_version": case.c.lock_version + 1})
+            .returning(case.c.id)
+            .add_cte(*ctes))
+
+
+def _insert(table: sa.Table, keys: tuple[str, ...], prefix: str, rows: int) -> sa.Insert:
+    """INSERT of `rows` rows of these columns, parameters `<prefix><i>_<key>`, as INSERT …
+    SELECT … UNION ALL SELECT …: a multi-row VALUES is a statement SQLAlchemy cannot cache,
+    and one CTE a row would leave the order of their ids (the timeline's order) to chance."""
+    selects = [sa.select(*(sa.bindparam(f"{prefix}{i}_{key}", type_=table.c[key].type) for key in keys))
+               for i in range(rows)]
+    return table.insert().from_select(list(keys), sa.union_all(*selects) if rows > 1 else selects[0],
+                                      include_defaults=False)
+
+
+def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, dict] | None, events: list[dict],
+          tasks: list[dict], notices: list[tuple[int, dict]], now) -> bool:
+    """Run the statement; False when the case's lock version moved (nothing was written).
+    `notices` are (the index of its task in `tasks`, the notification's row without its data,
+    which the statement makes: the task's id and the case's)."""
+    params = {"_id": instance_id, "_lock": lock_version, "_now": now, **changed}
+    if done:
+        params["done_id"] = done[0]
+        params.update({f"done_{key}": value for key, value in done[1].items()})
+    for i, row in enumerate(events):
+        params.update({f"e{i}_{key}": value for key, value in row.items()})
+    for i, row in enumerate(tasks):
+        params.update({f"t{i}_{key}": value for key, value in row.items()})
+    for i, (task_index, row) in enumerate(notices):
+        params.update({f"n{i}_task_uuid": tasks[task_index]["task_uuid"], f"n{i}_user_id": row["user_id"],
+                       f"n{i}_kind": row["kind"], f"n{i}_title": row["title"], f"n{i}_body": row["body"]})
+    query = statement(tuple(changed), tuple(done[1]) if done else (), tuple(events[0]) if events else (),
+                      len(events), tuple(tasks[0]) if tasks else (), len(tasks), len(notices))
+    with db.session.no_autoflush:  # the case's other rows are written by the flush after it
+        return db.session.execute(query, params).first() is not None
