@@ -1,7 +1,8 @@
 """Engine benchmark: prints, on SQLite and on PostgreSQL, for a process of 5 user tasks in 3
 lanes with a gateway (bench/bench_five.bpmn):
   (1) the floor: raw SpiffWorkflow deserialize → complete → engine steps → serialize, per step;
-  (2) completions through the service layer (persistence, optimistic lock, inbox projection);
+  (2) completions through the service layer (persistence, optimistic lock, inbox projection,
+      the new task's notification to the one user of its role);
   (3) completions through the HTTP API (token auth, form validation): in-process through
       Flask's test client (answering with the whole case, and with only its id and status),
       and, on PostgreSQL, against a real gunicorn (one sync worker) over loopback HTTP with a
@@ -88,7 +89,10 @@ def service_layer(app, cases: int) -> tuple[float, int, float]:
     with app.app_context():
         deploy("bench_five", BPMN)
         enterprise = Factory().enterprise()
-        user = Factory().user("admin")
+        # A user of every lane's role, as in (3): each new task is told to someone, as in use
+        # (until 2026-12-06 this user was an admin alone, and nobody was told of any task).
+        user = Factory().user("admin", roles=["admin", "enterprise", "housing_center", "natural_resources"],
+                              org=enterprise)
         ids = [runtime.start("bench_five", title="基准", orgs={"enterprise_id": enterprise.id}).id for _ in range(cases)]
         state_size = len(json.dumps(db.session.get(ProcessInstance, ids[0]).state))
         done, elapsed, cpu = 0, 0.0, 0.0
