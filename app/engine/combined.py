@@ -63,6 +63,9 @@ def _insert(table: sa.Table, keys: tuple[str, ...], prefix: str, rows: int) -> s
     """INSERT of `rows` rows of these columns, parameters `<prefix><i>_<key>`, as INSERT …
     SELECT … UNION ALL SELECT …: a multi-row VALUES is a statement SQLAlchemy cannot cache,
     and one CTE a row would leave the order of their ids (the timeline's order) to chance."""
+    if missing := [c.key for c in table.c if c.default is not None and not c.primary_key and c.key not in keys]:
+        raise ValueError(f"{table.name} rows without {', '.join(missing)}: INSERT … SELECT applies no Python-side "
+                         f"default, give the value where app/engine/runtime.py makes the rows")
     selects = [sa.select(*(sa.bindparam(f"{prefix}{i}_{key}", type_=table.c[key].type) for key in keys))
                for i in range(rows)]
     return table.insert().from_select(list(keys), sa.union_all(*selects) if rows > 1 else selects[0],
