@@ -112,6 +112,7 @@ PERIODIC = [
     ("workers.engine.tick", "timers", 10),
     ("workers.escrow.pull_statements", "bank", 300),
     ("workers.escrow.reconcile_all", "bank", 86400),
+    ("workers.notify.deliver", "default", 10),
     ("workers.notify.daily_digest", "default", 86400),
     ("workers.notify.overdue_tasks", "default", 900),
     ("workers.audit.seal", "default", 60),

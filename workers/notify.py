@@ -2,6 +2,10 @@
 from app.services import notify
 
 
+def deliver() -> int:
+    return notify.deliver_pending()
+
+
 def daily_digest() -> int:
     return notify.daily_digest()
 

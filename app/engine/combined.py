@@ -6,7 +6,8 @@ they cost a completion five round trips and five passes through SQLAlchemy and p
 a third of it (docs/performance.md). PostgreSQL runs data-modifying common table expressions
 (`WITH … AS (UPDATE …)`) as parts of one statement, all or nothing: here the case's UPDATE is
 the statement and the others its CTEs; the notifications take their task ids from the
-inbox INSERT's RETURNING in the same statement. The statement is built once per shape (which
+inbox INSERT's RETURNING, and their users from the same query the inbox's rule makes
+(`notify.recipients`), in the same statement. The statement is built once per shape (which
 columns changed, how many rows of each) and run with parameters: building it costs more than
 running it.
 
@@ -24,13 +25,15 @@ from app.models.base import UTCDateTime
 
 @cache
 def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_keys: tuple[str, ...], events: int,
-              task_keys: tuple[str, ...], tasks: int, notices: int):
+              task_keys: tuple[str, ...], tasks: int, told: tuple[str | None, ...]):
     """The case's versioned UPDATE (returning its id: no row, the case changed meanwhile),
     with, as CTEs, the completed task's UPDATE (`done_keys`, none: no task), the INSERTs of
-    `events` timeline rows, of `tasks` new inbox rows and of `notices` notifications of them.
-    Parameters: the case's `_id`, `_lock` and columns; `done_id` and `done_<key>`;
-    `e<i>_<key>`; `t<i>_<key>`; `n<i>_task_uuid` (the task it tells of), `n<i>_user_id`,
-    `n<i>_kind`, `n<i>_title`, `n<i>_body`; `_now`."""
+    `events` timeline rows, of `tasks` new inbox rows and of their notifications, one to each
+    of their users: `told` holds, for each task, the scope of `notify.recipients` (None: it
+    tells nobody). Parameters: the case's `_id`, `_lock` and columns; `done_id` and
+    `done_<key>`; `e<i>_<key>`; `t<i>_<key>`; `n<i>_role`, `n<i>_org`, `n<i>_kind`,
+    `n<i>_title`, `n<i>_body` for task i; `_now`."""
+    from app.services.notify import recipients
     case, task, event, notification = (ProcessInstance.__table__, HumanTask.__table__,
                                        InstanceEvent.__table__, Notification.__table__)
     ctes = []
@@ -42,16 +45,22 @@ def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_
     if tasks:
         new = _insert(task, task_keys, "t", tasks).returning(task.c.id, task.c.task_uuid, task.c.instance_id).cte("new_tasks")
         ctes.append(new)
-        if notices:
-            told = sa.union_all(*[
-                sa.select(*(sa.bindparam(f"n{i}_{key}", type_=notification.c[key].type)
-                            for key in ("user_id", "kind", "title", "body")),
+        selects = []
+        for i, scope in enumerate(told):
+            if scope is None:
+                continue
+            users = recipients(scope, f"n{i}_").subquery(f"users{i}")
+            selects.append(
+                sa.select(users.c.id, *(sa.bindparam(f"n{i}_{key}", type_=notification.c[key].type)
+                                        for key in ("kind", "title", "body")),
                           sa.func.json_build_object("task_id", new.c.id, "instance_id", new.c.instance_id),
                           sa.bindparam("_now", type_=notification.c.created_at.type))
-                .where(new.c.task_uuid == sa.bindparam(f"n{i}_task_uuid", type_=task.c.task_uuid.type))
-                for i in range(notices)])
+                .select_from(new).join(users, sa.true())
+                .where(new.c.task_uuid == sa.bindparam(f"t{i}_task_uuid", type_=task.c.task_uuid.type)))
+        if selects:
             ctes.append(notification.insert().from_select(
-                ["user_id", "kind", "title", "body", "data", "created_at"], told, include_defaults=False).cte("notices"))
+                ["user_id", "kind", "title", "body", "data", "created_at"],
+                sa.union_all(*selects) if len(selects) > 1 else selects[0], include_defaults=False).cte("notices"))
     return (case.update()
             .where(case.c.id == sa.bindparam("_id"), case.c.lock_version == sa.bindparam("_lock"))
             .values({**{key: sa.bindparam(key) for key in instance_keys}, "lock_version": case.c.lock_version + 1})
@@ -73,10 +82,10 @@ def _insert(table: sa.Table, keys: tuple[str, ...], prefix: str, rows: int) -> s
 
 
 def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, dict] | None, events: list[dict],
-          tasks: list[dict], notices: list[tuple[int, dict]], now) -> bool:
+          tasks: list[dict], notices: list[dict | None], now) -> bool:
     """Run the statement; False when the case's lock version moved (nothing was written).
-    `notices` are (the index of its task in `tasks`, the notification's row without its data,
-    which the statement makes: the task's id and the case's)."""
+    `notices` are the tasks' notifications (`notify.new_task_notices`: whom and what; the
+    statement gives each its task's id and the case's)."""
     params = {"_id": instance_id, "_lock": lock_version, "_now": now, **changed}
     if done:
         params["done_id"] = done[0]
@@ -85,10 +94,11 @@ def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, d
         params.update({f"e{i}_{key}": value for key, value in row.items()})
     for i, row in enumerate(tasks):
         params.update({f"t{i}_{key}": value for key, value in row.items()})
-    for i, (task_index, row) in enumerate(notices):
-        params.update({f"n{i}_task_uuid": tasks[task_index]["task_uuid"], f"n{i}_user_id": row["user_id"],
-                       f"n{i}_kind": row["kind"], f"n{i}_title": row["title"], f"n{i}_body": row["body"]})
+    for i, notice in enumerate(notices):
+        if notice is not None:
+            params.update({f"n{i}_{key}": notice[key] for key in ("role", "org", "kind", "title", "body")})
     query = statement(tuple(changed), tuple(done[1]) if done else (), tuple(events[0]) if events else (),
-                      len(events), tuple(tasks[0]) if tasks else (), len(tasks), len(notices))
+                      len(events), tuple(tasks[0]) if tasks else (), len(tasks),
+                      tuple(notice and notice["scope"] for notice in notices))
     with db.session.no_autoflush:  # the case's other rows are written by the flush after it
         return db.session.execute(query, params).first() is not None

@@ -241,8 +241,7 @@ class _InboxWrites:
             from app.services import notify
             with db.session.no_autoflush:  # the rows refer to nothing unwritten (their case has its id)
                 ids = db.session.scalars(_inbox_insert(), self.opened).all()
-            # Plain values for the notifications, not in the session (nothing else reads them).
-            notify.tasks_opened([HumanTask(id=task_id, **row) for row, task_id in zip(self.opened, ids)])
+            notify.tasks_opened(self.opened, ids)
         db.session.flush()
         self.opened, self.gone = [], []
 
@@ -684,10 +683,8 @@ def _written_in_one_statement(instance: ProcessInstance, events: list[dict], wri
     from app.services import notify
     moment = utcnow()
     tasks = [{**row, "status": "open", "created_at": moment} for row in writes.opened]
-    with db.session.no_autoflush:  # the instance is written below, not by the ORM on the way
-        notices = notify.new_task_notices([HumanTask(**row) for row in tasks])
     if not combined.write(instance.id, instance.lock_version, changed, db.session.info.pop(_TASK_DONE, None),
-                          events, tasks, notices, moment):
+                          events, tasks, notify.new_task_notices(tasks), moment):
         raise StaleDataError("the instance changed meanwhile")
     _now_committed(instance, changed)
     writes.opened = []

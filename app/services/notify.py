@@ -1,5 +1,7 @@
 """Notifications: stored for the dashboard, and handed to a pluggable notifier (email,
-SMS, …). The default notifier only logs; set NOTIFIER to a dotted class path to change it."""
+SMS, …) once the transaction that stored them has committed (`deliver_pending`, a periodic
+job): nobody is told of a task whose transaction rolled back, and a slow gateway holds up no
+case. The default notifier only logs; set NOTIFIER to a dotted class path to change it."""
 import logging
 from datetime import timedelta
 from functools import cache
@@ -11,7 +13,8 @@ from app.engine.calendar import now
 from app.extensions import db
 from app.jobs import resolve, run_alone
 from app.models import HumanTask, Notification, User
-from app.permissions import actionable_tasks
+from app.models.base import utcnow
+from app.permissions import _TASK_ORG_COLUMN, actionable_tasks
 from app.validators import mask
 
 log = logging.getLogger("wuye.notify")
@@ -35,15 +38,34 @@ def notifier():
 
 
 def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Notification:
-    row = Notification(**_told(user, kind, title, body, data))
+    """Store a notification for `user`; the notifier gets it after the commit (`deliver_pending`)."""
+    row = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
     db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
     return row
 
 
-def _told(user: User, kind: str, title: str, body: str, data) -> dict:
-    """Hand the message to the notifier; the values of its row to store."""
-    notifier().send(user, title, body)
-    return dict(user_id=user.id, kind=kind, title=title, body=body, data=data)
+def deliver_pending(limit: int = 500) -> int:
+    """Hand the notifications not yet handed over to the notifier, oldest first, and mark
+    them; returns how many (a periodic job, every few seconds). It sees only committed rows.
+    Safe to run twice at once: a run locks its rows and another skips them (SKIP LOCKED on
+    PostgreSQL; SQLite has one writer). When the notifier fails (a gateway down), that row
+    and the ones after it wait for the next run, in order; the ones handed over stay marked."""
+    rows = db.session.execute(
+        db.select(Notification, User).join(User, User.id == Notification.user_id)
+        .where(Notification.delivered_at.is_(None)).order_by(Notification.id).limit(limit)
+        .with_for_update(of=Notification, skip_locked=True)).all()
+    sender, moment, delivered = notifier(), utcnow(), 0
+    for note, user in rows:
+        try:
+            if user.active:  # a deactivated account is told of nothing more
+                sender.send(user, note.title, note.body)
+        except Exception:
+            log.exception("the notifier failed on notification %s; the next run tries again", note.id)
+            break
+        note.delivered_at = moment
+        delivered += 1
+    db.session.commit()
+    return delivered
 
 
 def overdue_for(user: User) -> list[HumanTask]:
@@ -106,55 +128,85 @@ def notify_committee(community_id: int, kind: str, title: str, body: str = "") -
 
 # ---------------------------------------------------------------- task and decision notifications
 
-def users_for_task(task: HumanTask) -> list[User]:
-    """Active users who may act on the task in their own right: its role and, for an
-    organisation's role, the case's organisation (the same rule as the inbox)."""
-    from app.permissions import _TASK_ORG_COLUMN
-    column = _TASK_ORG_COLUMN.get(task.role)
-    scope = column or (task.role if task.role in ("owners_committee", "owner") else "")
-    org = getattr(task, column) if column else task.community_id
-    if scope and org is None:  # a case without that organisation: nobody of it may act
-        return []
-    return db.session.scalars(_users_for_task_query(scope), {"role": task.role, "org": org}).all()
+def task_audience(task: dict) -> tuple[str, object] | None:
+    """Who is told of a new task (its inbox row's columns), as the scope and the organisation
+    of `recipients`: ("assignee", the user's id) for a task given to one user; else its
+    role's active users who may act on it in their own right (the inbox's rule), scoped by
+    an organisation column of User, "owners_committee", "owner", or "" for the role alone,
+    with the case's organisation. None when nobody may: a case without that organisation."""
+    if task["claimed_by_id"]:
+        return "assignee", task["claimed_by_id"]
+    column = _TASK_ORG_COLUMN.get(task["role"])
+    scope = column or (task["role"] if task["role"] in ("owners_committee", "owner") else "")
+    org = task[column] if column else task["community_id"]
+    if scope and org is None:
+        return None
+    return scope, org
 
 
 @cache
-def _users_for_task_query(scope: str):
-    """Built once per scope (an organisation column of User, "owners_committee", "owner", or ""
-    for the role alone), run with the role and the organisation as parameters: every new
-    task asks it, and building the statement costs more than running it."""
+def recipients(scope: str, prefix: str = ""):
+    """The ids of the users a new task of this scope (`task_audience`) is told to, run with
+    parameters `<prefix>role` (the task's role) and `<prefix>org`: alone, or as a part of
+    the engine's one statement that writes a completion (app/engine/combined.py, a prefix
+    per task). Built once per scope and prefix: building costs more than running it."""
     from app.models import OwnersCommittee, UserRole
-    query = db.select(User).join(UserRole, UserRole.user_id == User.id).where(
-        UserRole.role == db.bindparam("role"), User.active.is_(True)).options(lazyload(User.role_rows))  # roles: not needed
+    role, org = db.bindparam(f"{prefix}role"), db.bindparam(f"{prefix}org")
+    if scope == "assignee":
+        return db.select(User.id).where(User.id == org)
+    query = db.select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        UserRole.role == role, User.active.is_(True))
     if scope == "owners_committee":
         query = query.where(User.owners_committee_id.in_(
-            db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == db.bindparam("org"))))
+            db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == org)))
     elif scope == "owner":
-        query = query.where(User.community_id == db.bindparam("org"))
+        query = query.where(User.community_id == org)
     elif scope:
-        query = query.where(getattr(User, scope) == db.bindparam("org"))
-    return query.order_by(User.id)
+        query = query.where(getattr(User, scope) == org)
+    return query
 
 
-def tasks_opened(tasks: list[HumanTask]) -> None:
-    """New tasks in the inbox (with their ids): tell their users and store it, in one
-    executemany INSERT without the unit of work (nobody reads them back now)."""
-    rows = [{**row, "data": {"task_id": tasks[i].id, "instance_id": tasks[i].instance_id}}
-            for i, row in new_task_notices(tasks)]
+def users_for_task(task: HumanTask) -> list[User]:
+    """The users told of the task (`task_audience`), as when it was opened."""
+    audience = task_audience({key: getattr(task, key) for key in _AUDIENCE_COLUMNS})
+    if audience is None:
+        return []
+    return db.session.scalars(_users_query(audience[0]), {"role": task.role, "org": audience[1]}).all()
+
+
+_AUDIENCE_COLUMNS = ("claimed_by_id", "role", "community_id", *_TASK_ORG_COLUMN.values())
+
+
+@cache
+def _users_query(scope: str):
+    return (db.select(User).where(User.id.in_(recipients(scope))).options(lazyload(User.role_rows))  # roles: not needed
+            .order_by(User.id))
+
+
+def new_task_notices(tasks: list[dict]) -> list[dict | None]:
+    """For each new task (its inbox row's columns), its notification: whom it tells (`scope`,
+    `role` and `org`, the parameters of `recipients`) and what (`kind`, `title`, `body`); None
+    when it tells nobody. The caller writes them (it knows the tasks' ids)."""
+    notices = []
+    for task in tasks:
+        audience = task_audience(task)
+        notices.append(None if audience is None else {
+            "scope": audience[0], "role": task["role"], "org": audience[1],
+            "kind": "task", "title": f"新任务：{task['name']}", "body": task["title"]})
+    return notices
+
+
+def tasks_opened(tasks: list[dict], ids: list[int]) -> None:
+    """New tasks in the inbox (their rows' columns and ids): store their notifications, in
+    one executemany INSERT without the unit of work (nobody reads them back now)."""
+    rows = []
+    for task, task_id, notice in zip(tasks, ids, new_task_notices(tasks)):
+        if notice is not None:
+            users = db.session.scalars(recipients(notice["scope"]), notice).all()
+            rows.extend({"user_id": user_id, "kind": notice["kind"], "title": notice["title"], "body": notice["body"],
+                         "data": {"task_id": task_id, "instance_id": task["instance_id"]}} for user_id in users)
     if rows:
         db.session.execute(Notification.__table__.insert(), rows)
-
-
-def new_task_notices(tasks: list[HumanTask]) -> list[tuple[int, dict]]:
-    """Tell each user who may act on a new task (called by the engine as it projects the
-    inbox, in the case's transaction; a task given to one user, its `assignee`, tells that
-    user only). Returns the notifications to store, each as (the index of its task in
-    `tasks`, its row without `data`): the caller, who writes the tasks, knows their ids."""
-    rows = []
-    for i, task in enumerate(tasks):
-        users = [db.session.get(User, task.claimed_by_id)] if task.claimed_by_id else users_for_task(task)
-        rows.extend((i, _told(user, "task", f"新任务：{task.name}", task.title, data=None)) for user in users)
-    return rows
 
 
 def _decision_label(task: HumanTask, code) -> str:
@@ -186,8 +238,7 @@ def overdue_tasks() -> int:
     tasks = db.session.scalars(db.select(HumanTask).where(
         HumanTask.status == "open", HumanTask.due_at < moment, HumanTask.overdue_notified_at.is_(None))).all()
     for task in tasks:
-        users = [task.claimed_by] if task.claimed_by_id else users_for_task(task)
-        for user in users:
+        for user in users_for_task(task):
             notify(user, "overdue", f"任务已超期：{task.name}", task.title,
                    data={"task_id": task.id, "instance_id": task.instance_id})
         task.overdue_notified_at = moment

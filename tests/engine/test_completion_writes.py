@@ -4,8 +4,10 @@
 
 A completion that opens two tasks in two lanes tells each lane's users of their own task,
 with a link to it; the timeline keeps the order things happened in; an inline operator
-running right after the task reads what the task decided; and a case whose lock version
-moved meanwhile writes nothing and answers a conflict."""
+running right after the task reads what the task decided; each kind of audience (a role of
+the case's community's owners' committee, its owners, the one user a task is assigned to, an
+organisation the case does not have: nobody) is told of its task and no one else; and a case
+whose lock version moved meanwhile writes nothing and answers a conflict."""
 import pytest
 import sqlalchemy as sa
 
@@ -153,3 +155,62 @@ def test_a_case_whose_lock_version_moved_writes_nothing(app, factory, seen_by_th
     assert db.session.get(HumanTask, submit_id).status == "completed"
     assert {t.name for t in db.session.scalars(db.select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open"))} == {"企业确认", "中心确认"}
+
+
+AUDIENCES = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="http://wuye.example/bpmn">
+<bpmn:process id="told_by_audience" name="分送" isExecutable="true"><bpmn:laneSet id="ls">
+<bpmn:lane id="lane_center" name="住保中心"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>submit</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>split</bpmn:flowNodeRef><bpmn:flowNodeRef>assigned</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>
+<bpmn:lane id="lane_committee" name="业主委员会"><bpmn:flowNodeRef>committee</bpmn:flowNodeRef></bpmn:lane>
+<bpmn:lane id="lane_owner" name="业主"><bpmn:flowNodeRef>owners</bpmn:flowNodeRef></bpmn:lane>
+<bpmn:lane id="lane_supplier" name="device_supplier"><bpmn:flowNodeRef>supplier</bpmn:flowNodeRef></bpmn:lane>
+</bpmn:laneSet>
+<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+<bpmn:userTask id="submit" name="提交材料">{FORM}<bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>
+<bpmn:parallelGateway id="split"><bpmn:incoming>f1</bpmn:incoming>
+<bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing><bpmn:outgoing>f4</bpmn:outgoing><bpmn:outgoing>f5</bpmn:outgoing></bpmn:parallelGateway>
+<bpmn:userTask id="committee" name="业委会意见">{FORM}<bpmn:incoming>f2</bpmn:incoming></bpmn:userTask>
+<bpmn:userTask id="owners" name="业主意见">{FORM}<bpmn:incoming>f3</bpmn:incoming></bpmn:userTask>
+<bpmn:userTask id="assigned" name="专人复核"><bpmn:extensionElements><spiffworkflow:properties>
+<spiffworkflow:property name="formKey" value="demo.SubmitForm" /><spiffworkflow:property name="assignee" value="test.reviewer" />
+</spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f4</bpmn:incoming></bpmn:userTask>
+<bpmn:userTask id="supplier" name="设备商意见">{FORM}<bpmn:incoming>f5</bpmn:incoming></bpmn:userTask>
+<bpmn:endEvent id="end" />
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="submit" />
+<bpmn:sequenceFlow id="f1" sourceRef="submit" targetRef="split" />
+<bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="committee" />
+<bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="owners" />
+<bpmn:sequenceFlow id="f4" sourceRef="split" targetRef="assigned" />
+<bpmn:sequenceFlow id="f5" sourceRef="split" targetRef="supplier" />
+</bpmn:process></bpmn:definitions>
+"""
+
+
+def test_each_audience_is_told_of_its_own_task_and_nobody_else(app, factory, monkeypatch):
+    community, elsewhere = factory.community(), factory.community()
+    committee_member = factory.user("owners_committee", org=factory.committee(community))
+    other_committee = factory.user("owners_committee", org=factory.committee(elsewhere))
+    owner, other_owner = factory.user("owner", org=community), factory.user("owner", org=elsewhere)
+    reviewer, other_center = factory.user("housing_center"), factory.user("housing_center")
+    supplier_user = factory.user("device_supplier")
+    left_out = factory.user("owner", org=community)
+    left_out.active = False
+    db.session.commit()
+    monkeypatch.setitem(registry.ASSIGNERS, "test.reviewer", (lambda instance: reviewer.id, "复核人"))
+    deploy("told_by_audience", AUDIENCES)
+    instance = runtime.start("told_by_audience", title="分送", orgs={"community_id": community.id})
+    runtime.complete_task(task_named(instance.id, "提交材料").id, {"title": "材料", "amount": "1"}, other_center)
+
+    def told(user):
+        return [n.title for n in db.session.scalars(db.select(Notification).where(
+            Notification.user_id == user.id, Notification.kind == "task").order_by(Notification.id))]
+
+    assert told(committee_member) == ["新任务：业委会意见"] and told(other_committee) == []
+    assert told(owner) == ["新任务：业主意见"] and told(other_owner) == [] and told(left_out) == []
+    assert told(reviewer) == ["新任务：提交材料", "新任务：专人复核"]  # assigned to them alone
+    assert told(other_center) == ["新任务：提交材料"]
+    assert told(supplier_user) == []  # the case has no device supplier: nobody of one may act
+    assert task_named(instance.id, "设备商意见").status == "open"
+    assert task_named(instance.id, "专人复核").claimed_by_id == reviewer.id

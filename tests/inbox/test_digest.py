@@ -1,10 +1,11 @@
-"""The daily overdue digest: prepared once a day per user, shown on the dashboard, sent through the notifier."""
+"""The daily overdue digest: prepared once a day per user, shown on the dashboard, sent through
+the notifier by the delivery job once stored."""
 from datetime import datetime, timedelta, timezone
 
 from app.engine import runtime
 from app.extensions import db
 from app.models import HumanTask, Notification
-from app.services.notify import daily_digest
+from app.services.notify import daily_digest, deliver_pending
 from tests.engine.conftest import BPMN_DIR
 
 
@@ -21,6 +22,8 @@ def test_daily_digest_lists_overdue_tasks_once(login_as, factory, caplog):
     other = login_as("enterprise")
     with caplog.at_level("INFO", logger="wuye.notify"):
         assert daily_digest() == 1  # only the user who can act on the overdue task
+        assert "您有 1 项超期任务" not in caplog.text  # stored: the delivery job hands it over
+        assert deliver_pending() == 1
     assert "您有 1 项超期任务" in caplog.text
     assert daily_digest() == 0  # already sent today
     rows = db.session.scalars(db.select(Notification)).all()

@@ -1,8 +1,11 @@
 """In-app notifications per user: a new task for those who may act on it, an overdue task
-once, a decision on the request a user started; the daily digest; the notifier's log
-implementation (SMS/email addresses masked in the log)."""
+once, a decision on the request a user started; the daily digest; their delivery through the
+notifier once committed (never for a rolled-back transaction, again after a failure, once);
+the notifier's log implementation (SMS/email addresses masked in the log)."""
 import logging
 from datetime import timedelta
+
+import pytest
 
 from app.engine import runtime
 from app.engine.calendar import now
@@ -38,11 +41,16 @@ def test_a_new_task_notifies_those_who_may_act_and_a_decision_the_requester(app,
     bystander = factory.user("enterprise")
     with caplog.at_level(logging.INFO, logger="wuye.notify"):
         requester, req, review = start_request(setup, bank_url, factory)
+        assert "新任务" not in caplog.text  # stored with the case; handed over by the delivery job
+        assert notify.deliver_pending() == 2
+        assert notify.deliver_pending() == 0  # once
     for user in (center_user, other_center):
         [note] = notes(user, "task")
         assert note.title == f"新任务：{review.name}" and note.data["task_id"] == review.id
+        assert note.delivered_at is not None
     assert notes(requester, "task") == [] and notes(bystander, "task") == []
     assert f"notify {center_user.username}: 新任务：{review.name}" in caplog.text  # through the notifier
+    assert caplog.text.count(f"新任务：{review.name}") == 2
 
     page = login_as("housing_center").get("/notifications").get_data(as_text=True)
     assert table_rows(page, "notifications")[1:] == [["没有消息。"]]  # a user sees only their own
@@ -110,3 +118,58 @@ def test_the_digest_tells_of_unread_messages_without_overdue_tasks(setup, bank_u
     [digest] = notes(requester, "digest")
     assert digest.title == "您有 1 条未读消息" and decision.title in digest.body
     assert notes(setup["center"], "digest") == []  # read everything, nothing overdue
+
+
+class FlakyNotifier:
+    """Records what it is handed; refuses the users in `down_for` as a gateway that is down would."""
+    sent: list[tuple[str, str]] = []
+    down_for: set[str] = set()
+
+    def send(self, user, title, body):
+        if user.username in self.down_for:
+            raise ConnectionError("gateway down")
+        self.sent.append((user.username, title))
+
+
+@pytest.fixture
+def flaky(app):
+    app.config["NOTIFIER"] = "tests.notifications.test_notifications.FlakyNotifier"
+    FlakyNotifier.sent, FlakyNotifier.down_for = [], set()
+    yield FlakyNotifier
+    app.config.pop("NOTIFIER")
+
+
+def test_nothing_is_delivered_of_a_transaction_that_rolled_back(app, factory, flaky):
+    user = factory.user("housing_center")
+    notify.notify(user, "task", "新任务：不算数")
+    db.session.flush()  # written, as a case's rows are, then the case's transaction fails
+    db.session.rollback()
+    notify.notify(user, "task", "新任务：算数")
+    db.session.commit()
+    assert notify.deliver_pending() == 1
+    assert flaky.sent == [(user.username, "新任务：算数")]
+
+
+def test_a_failed_delivery_waits_for_the_next_run_in_order(app, factory, flaky, caplog):
+    first, down, last = (factory.user("housing_center") for _ in range(3))
+    for user in (first, down, last):
+        notify.notify(user, "task", f"给{user.username}")
+    db.session.commit()
+    flaky.down_for = {down.username}
+    assert notify.deliver_pending() == 1
+    assert flaky.sent == [(first.username, f"给{first.username}")]
+    assert "the notifier failed on notification" in caplog.text
+    assert [n.delivered_at is None for n in (notes(first, "task") + notes(down, "task") + notes(last, "task"))] == [
+        False, True, True]
+    flaky.down_for = set()
+    assert notify.deliver_pending() == 2
+    assert [who for who, _ in flaky.sent] == [first.username, down.username, last.username]  # each once, in order
+
+
+def test_a_deactivated_user_is_handed_nothing(app, factory, flaky):
+    gone = factory.user("housing_center")
+    notify.notify(gone, "task", "新任务：离职前")
+    gone.active = False
+    db.session.commit()
+    assert notify.deliver_pending() == 1  # handled: it does not wait forever
+    assert flaky.sent == [] and notify.deliver_pending() == 0

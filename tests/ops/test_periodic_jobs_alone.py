@@ -1,7 +1,8 @@
 """Periodic jobs with two schedulers or overlapping runs: while one run of the audit sealer
 or of the daily digest holds the job's lock, a second run stops at once and changes
 nothing (a second sealer would chain new entries to a stale last entry; a second digest
-would send everyone the day's digest twice)."""
+would send everyone the day's digest twice); a second notification delivery skips the rows
+the first one holds (it would hand them to the notifier twice)."""
 from contextlib import contextmanager
 
 import pytest
@@ -47,3 +48,17 @@ def test_a_second_digest_run_stops_while_one_runs(app, factory, deployed, clock)
                              .where(Notification.user_id == user.id, Notification.kind == "digest")) == 0
     assert notify.daily_digest() == 1
     assert notify.daily_digest() == 0  # once a day
+
+
+def test_a_second_delivery_skips_what_the_first_one_holds(app, factory):
+    user = factory.user("housing_center")
+    held, free = notify.notify(user, "task", "新任务：一"), notify.notify(user, "task", "新任务：二")
+    db.session.commit()
+    with db.engine.connect() as other:  # the first run, between its read and its commit
+        other.begin()
+        other.execute(db.text("SELECT id FROM notification WHERE id = :id FOR UPDATE"), {"id": held.id})
+        assert notify.deliver_pending() == 1
+        other.rollback()
+    db.session.expire_all()
+    assert held.delivered_at is None and free.delivered_at is not None
+    assert notify.deliver_pending() == 1
