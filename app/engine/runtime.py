@@ -378,9 +378,10 @@ def _commit_keeping(instance: ProcessInstance) -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
-    for obj in list(session.identity_map.values()):
-        if obj is not instance and obj is not instance.version:
-            session.expire(obj)
+    kept = {sa_inspect(instance), sa_inspect(instance.version)}
+    for state in session.identity_map.all_states():  # as `Session.expire_all` does, without the two
+        if state not in kept:
+            state._expire(state.dict, session.identity_map._modified)
 
 
 def get_instance(instance_id: int, *, lock: bool = False) -> ProcessInstance:
