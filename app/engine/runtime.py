@@ -7,6 +7,7 @@ completing one task at once: the second save finds a newer lock version and gets
 """
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cache, lru_cache
@@ -488,10 +489,16 @@ def _task_and_instance(human_task_id: int) -> tuple[HumanTask, ProcessInstance, 
     return row, instance, {task.task_uuid for task in rows if task.status == "open"}
 
 
-def complete_task(human_task_id: int, data: dict, actor, *, on_behalf_of=None) -> ProcessInstance:
-    """Complete a ready user task with already validated, JSON-safe form data."""
+def complete_task(human_task_id: int, data: dict | None, actor, *, on_behalf_of=None,
+                  prepare: Callable[[HumanTask], tuple[dict, object]] | None = None) -> ProcessInstance:
+    """Complete a ready user task with already validated, JSON-safe form data. A caller that
+    checks the task first (who may act on it, its form) passes instead `prepare(row) ->
+    (data, on_behalf_of)`: it runs first, on the row as it is under the case's lock, so a
+    claim or a reassignment committed meanwhile is seen; what it raises changes nothing."""
     with _transaction():
         row, instance, open_uuids = _task_and_instance(human_task_id)
+        if prepare is not None:
+            data, on_behalf_of = prepare(row)
         if row.status == "completed":
             raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
         if row.status != "open":

@@ -24,11 +24,15 @@ def get_task_for(user, task_id: int) -> HumanTask:
     row = db.session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(_("任务不存在。"))
+    _require_visible(user, row)
+    return row
+
+
+def _require_visible(user, row: HumanTask) -> None:
     if may_act_on_task(user, row) or row.claimed_by_id == user.id or row.completed_by_id == user.id:
-        return row
-    if db.session.scalar(visible_instances(user).where(ProcessInstance.id == row.instance_id)) is not None:
-        return row
-    raise NotFound(_("任务不存在。"))
+        return
+    if db.session.scalar(visible_instances(user).where(ProcessInstance.id == row.instance_id)) is None:
+        raise NotFound(_("任务不存在。"))
 
 
 def get_instance_for(user, instance_id: int) -> ProcessInstance:
@@ -47,8 +51,10 @@ def may_act(user, row: HumanTask) -> bool:
 def _require_actor(user, row: HumanTask) -> None:
     if not may_act_on_task(user, row):
         raise Forbidden(_("该任务属于“%(role)s”，您无权办理。", role=role_name(row.role)))
-    if row.status != "open":
+    if row.status == "completed":
         raise Conflict(_("该任务已经办理完毕，无需重复提交。"))
+    if row.status != "open":
+        raise Conflict(_("该任务已因期限届满或流程变化而关闭。"))
     if row.claimed_by_id and row.claimed_by_id != user.id:
         raise Conflict(_("该任务已由 %(name)s 签收，您不能办理。", name=row.claimed_by.display_name))
 
@@ -121,19 +127,26 @@ def as_formdata(body: dict) -> MultiDict:
 
 
 def complete(user, task_id: int, formdata, *, csrf=True) -> ProcessInstance:
-    """Validate the form, then complete the task; bad input changes nothing."""
-    row = get_task_for(user, task_id)
-    _require_actor(user, row)
-    form = build_form(row, formdata, csrf=csrf)
-    if not form.validate():
-        raise ValidationFailed(_("表单填写有误，请按提示修改。"), field_errors(form))
-    if hasattr(form, "check_task"):  # rules that need the case or the user, e.g. four eyes
-        if problems := form.check_task(user, row):
-            raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
-    data = form_data(form)
-    stored = _store_uploads(form, data, user, row)
+    """Check who may act and validate the form, then complete the task; bad input changes
+    nothing. The checks run on the task as it is under its case's lock (`prepare`): a claim
+    by someone else committed a moment ago refuses this completion, as it should."""
+    stored = []
+
+    def prepare(row: HumanTask):
+        _require_visible(user, row)
+        _require_actor(user, row)
+        form = build_form(row, formdata, csrf=csrf)
+        if not form.validate():
+            raise ValidationFailed(_("表单填写有误，请按提示修改。"), field_errors(form))
+        if hasattr(form, "check_task"):  # rules that need the case or the user, e.g. four eyes
+            if problems := form.check_task(user, row):
+                raise ValidationFailed(_("表单填写有误，请按提示修改。"), problems)
+        data = form_data(form)
+        stored.extend(_store_uploads(form, data, user, row))
+        return data, acting_for(user, row)
+
     try:
-        return runtime.complete_task(row.id, data, user, on_behalf_of=acting_for(user, row))
+        return runtime.complete_task(task_id, None, user, prepare=prepare)
     except Exception:
         attachments.discard(stored)
         raise

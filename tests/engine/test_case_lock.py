@@ -1,6 +1,7 @@
 """A completion takes the case's row lock before it writes anything, in the order the timer
 job takes it (the case first, then its inbox rows): a completion at the moment the timer job
-closes the same task gets a clear 409, not a deadlock; two people completing the two branches
+closes the same task gets a clear 409, not a deadlock; a completion at the moment a colleague
+claims the task is refused (who may act is checked under the lock); two people completing the two branches
 of a parallel split at the same moment both succeed, one after the other; a message, a
 supervisor's suspend or terminate, and an external call's incident wait and go through. The
 lock is NO KEY UPDATE: a comment on the case is not held up by it."""
@@ -99,6 +100,34 @@ def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(de
     assert status == 409 and "已因期限届满或流程变化而关闭" in body["message"]
     db.session.expire_all()
     assert db.session.get(HumanTask, review_id).completed_by_id is None
+    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
+        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
+
+
+
+def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, factory, api_client):
+    instance = start_demo(factory)
+    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
+                          factory.user("enterprise"))
+    review_id = open_task(instance.id, "审核材料").id
+    colleague = factory.user("housing_center", username="colleague_li")
+    db.session.commit()
+    client, headers = api_client("housing_center")
+    with db.engine.connect() as claim:  # the colleague's claim, committed while the completion waits
+        claim.begin()
+        claim.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance.id})
+        threads, answers = post_in_threads([(client, headers, f"/api/v1/tasks/{review_id}/complete",
+                                             {"decision": "approve"})])
+        waiting_for_locks(1, answers)
+        claim.execute(sa.text("UPDATE human_task SET claimed_by_id = :u, claimed_at = now() WHERE id = :t"),
+                      {"u": colleague.id, "t": review_id})
+        claim.commit()
+    threads[0].join()
+    status, body = answers[0]
+    assert status == 409 and "已由" in body["message"] and "签收" in body["message"], body
+    db.session.expire_all()
+    review = db.session.get(HumanTask, review_id)
+    assert (review.status, review.claimed_by_id, review.completed_by_id) == ("open", colleague.id, None)
     assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
         InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
 
