@@ -2,11 +2,12 @@
 lanes with a gateway (bench/bench_five.bpmn):
   (1) the floor: raw SpiffWorkflow deserialize → complete → engine steps → serialize, per step;
   (2) completions through the service layer (persistence, optimistic lock, inbox projection,
-      the new task's notification to the one user of its role);
+      the new task's notification to the one user of its role), in ten rounds, each after a
+      measure of (1): (2)/(1) is the median of the rounds' multiples;
   (3) completions through the HTTP API (token auth, form validation): in-process through
       Flask's test client (answering with the whole case, and with only its id and status),
-      and, on PostgreSQL, against a real gunicorn (one sync worker) over loopback HTTP with a
-      keep-alive client;
+      and, on PostgreSQL, against a real gunicorn over loopback HTTP: one sync worker with a
+      keep-alive client, and two workers (one per core) with four clients at once;
 plus the per-instance state size and the inbox query p95 with many open and completed tasks.
 (2) and (3) time the completions themselves: the benchmark's own look-up of each case's next
 task (a statement a user, who has the task's id from the inbox, does not make) is left out.
@@ -79,8 +80,12 @@ def make_app(url: str, instance_path: str):
     return app
 
 
-def service_layer(app, cases: int) -> tuple[float, int, float]:
-    """(completions/s, state bytes, this process's CPU ms per completion)."""
+def service_layer(app, cases: int, rounds: int = 10) -> dict:
+    """(2) in `rounds` batches of the cases, each after a measure of the floor: this machine's
+    speed drifts by half within minutes, so each round's multiple compares two figures taken
+    at nearly the same time, and the median of the rounds is the one printed. Returns the
+    completions/s, the state bytes, the client CPU ms per completion, and the median
+    multiples of the floor in wall time and in CPU (with that floor's median)."""
     from app.engine import runtime
     from app.engine.deploy import deploy
     from app.extensions import db
@@ -95,18 +100,28 @@ def service_layer(app, cases: int) -> tuple[float, int, float]:
                               org=enterprise)
         ids = [runtime.start("bench_five", title="基准", orgs={"enterprise_id": enterprise.id}).id for _ in range(cases)]
         state_size = len(json.dumps(db.session.get(ProcessInstance, ids[0]).state))
-        done, elapsed, cpu = 0, 0.0, 0.0
-        for instance_id in ids:
-            while True:
-                task_id = db.session.scalar(db.select(HumanTask.id).where(HumanTask.instance_id == instance_id,
-                                                                         HumanTask.status == "open"))
-                if task_id is None:
-                    break
-                t0, c0 = time.perf_counter(), time.process_time()
-                runtime.complete_task(task_id, DATA, user)
-                elapsed, cpu = elapsed + time.perf_counter() - t0, cpu + time.process_time() - c0
-                done += 1
-        return done / elapsed, state_size, cpu / done * 1000
+        done, elapsed, cpu, floors, walls, cpus = 0, 0.0, 0.0, [], [], []
+        for batch in (ids[n::rounds] for n in range(rounds)):
+            floor, floor_cpu = floor_per_step(30)
+            batch_done, batch_elapsed, batch_cpu = 0, 0.0, 0.0
+            for instance_id in batch:
+                while True:
+                    task_id = db.session.scalar(db.select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                                             HumanTask.status == "open"))
+                    if task_id is None:
+                        break
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    runtime.complete_task(task_id, DATA, user)
+                    batch_elapsed += time.perf_counter() - t0
+                    batch_cpu += time.process_time() - c0
+                    batch_done += 1
+            done, elapsed, cpu = done + batch_done, elapsed + batch_elapsed, cpu + batch_cpu
+            floors.append(floor)
+            walls.append(batch_elapsed / batch_done * 1000 / floor)
+            cpus.append(batch_cpu / batch_done * 1000 / floor_cpu)
+        return {"rate": done / elapsed, "state": state_size, "cpu": cpu / done * 1000, "floor": statistics.median(floors),
+                "wall_multiple": statistics.median(walls), "cpu_multiple": statistics.median(cpus),
+                "multiples": walls}
 
 
 def api_cases(app, cases: int) -> tuple[str, list[int]]:
@@ -158,30 +173,70 @@ def http_api(app, cases: int, minimal: bool = False) -> float:
     return complete_all(app, ids, post)
 
 
-def http_gunicorn(app, url: str, instance_path: str, cases: int, port: int = 18044) -> float:
-    """(3) over the wire: gunicorn (one sync worker) on the same database, a keep-alive client."""
+def http_gunicorn(app, url: str, instance_path: str, cases: int, port: int = 18044, workers: int = 1,
+                  clients: int = 1) -> float:
+    """(3) over the wire: gunicorn (`workers` sync workers) on the same database, keep-alive
+    clients. One client: completions one after the other, the benchmark's look-ups left out.
+    Several: each its own cases at the same time, following each case by the open task its
+    completion answers with (no look-up), completions over the wall time of them all."""
+    import threading
+
     import requests
     from processes import spawn, stop_all
     token, ids = api_cases(app, cases)
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance_path,
            "RATELIMIT_ENABLED": "false", "REDIS_URL": ""}
-    proc = spawn([str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                  "--log-level", "warning", "--keep-alive", "75", "app:create_app()"], cwd=ROOT, env=env)
-    try:
-        session, base = requests.Session(), f"http://127.0.0.1:{port}"
+    proc = spawn([str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind",
+                  f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "75", "app:create_app()"],
+                 cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+
+    def client():
+        session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
+        return session
+    try:
         for _ in range(120):
             try:
-                if session.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if client().get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
             except requests.RequestException:
                 pass
             time.sleep(0.5)
+        if clients == 1:
+            session = client()
 
-        def post(task_id):
-            response = session.post(f"{base}/api/v1/tasks/{task_id}/complete", json=DATA, timeout=30)
-            return response.status_code, response.text[:300]
-        return complete_all(app, ids, post)
+            def post(task_id):
+                response = session.post(f"{base}/api/v1/tasks/{task_id}/complete", json=DATA, timeout=30)
+                return response.status_code, response.text[:300]
+            return complete_all(app, ids, post)
+        from app.extensions import db
+        from app.models import HumanTask
+        with app.app_context():
+            first = dict(db.session.execute(db.select(HumanTask.instance_id, HumanTask.id).where(
+                HumanTask.instance_id.in_(ids), HumanTask.status == "open")).all())
+        done, failures = [0] * clients, []
+
+        def run(n):
+            session = client()
+            for instance_id in ids[n::clients]:
+                task_id = first[instance_id]
+                while task_id is not None:
+                    response = session.post(f"{base}/api/v1/tasks/{task_id}/complete", json=DATA, timeout=30)
+                    if response.status_code != 200:
+                        failures.append(response.text[:300])
+                        return
+                    done[n] += 1
+                    task_id = next((t["id"] for t in response.json()["open_tasks"]), None)
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+        t0 = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - t0
+        assert not failures, failures[:3]
+        return sum(done) / elapsed
     finally:
         stop_all([proc])
 
@@ -243,16 +298,16 @@ def main():
         for label, url in (("SQLite", f"sqlite:///{tmp}/bench.sqlite"),
                            ("PostgreSQL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}")):
             app = make_app(url, tmp)
-            # The floor again, just before: a shared host's speed drifts over a run, and the
-            # multiple compares two figures taken at the same time.
-            floor, floor_cpu = floor_per_step(50)
-            rate, size, cpu = service_layer(app, args.cases)
-            per_step = 1000 / rate
-            print(f"[{label}] (2) service layer: {rate:.0f} completions/s ({per_step:.2f} ms, "
-                  f"{per_step / floor:.1f}× the floor of {floor:.2f} ms measured just before); "
-                  f"state per instance {size / 1024:.1f} KB")
+            found = service_layer(app, args.cases)
+            per_step = 1000 / found["rate"]
+            print(f"[{label}] (2) service layer: {found['rate']:.0f} completions/s ({per_step:.2f} ms); "
+                  f"state per instance {found['state'] / 1024:.1f} KB")
+            print(f"[{label}] (2)/(1): {found['wall_multiple']:.1f}× the floor (median of 10 rounds, each against "
+                  f"the floor measured just before it: {' '.join(f'{m:.1f}' for m in found['multiples'])}; "
+                  f"the floor's median {found['floor']:.2f} ms)")
             # The benchmark process's own CPU (the database's work excluded): steadier on a busy machine.
-            print(f"[{label}] (2) client CPU per completion: {cpu:.2f} ms, {cpu / floor_cpu:.1f}× the floor's CPU")
+            print(f"[{label}] (2) client CPU per completion: {found['cpu']:.2f} ms, {found['cpu_multiple']:.1f}× "
+                  f"the floor's CPU (median of the rounds)")
             print(f"[{label}] (3) HTTP API, in-process test client: {http_api(app, max(args.cases // 2, 10)):.0f} "
                   f"completions/s")
             print(f"[{label}] (3) HTTP API, in-process, answering only the outcome (Prefer: return=minimal): "
@@ -260,6 +315,9 @@ def main():
             if label == "PostgreSQL":
                 rate = http_gunicorn(app, url, tmp, max(args.cases // 2, 10))
                 print(f"[{label}] (3) HTTP API, gunicorn over loopback HTTP: {rate:.0f} completions/s")
+                # As deployed (docker-compose: several workers), one per core here, with users at once.
+                rate = http_gunicorn(app, url, tmp, max(args.cases, 20), port=18045, workers=2, clients=4)
+                print(f"[{label}] (3) HTTP API, gunicorn 2 workers, 4 clients at once: {rate:.0f} completions/s")
                 print(f"[{label}] inbox query p95 with {args.open:,} open and {args.completed:,} completed tasks: "
                       f"{inbox_p95(app, args.open, args.completed):.1f} ms")
             with app.app_context():
