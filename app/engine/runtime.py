@@ -458,7 +458,8 @@ def _ready_task(wf: BpmnWorkflow, task_uuid: str):
 def _task_and_instance_queries() -> tuple:
     """Built once, run with parameters: building these statements costs SQLAlchemy more than
     running them. The first locks the case; the second, a statement of its own so that it
-    reads what was committed while it waited, reads the task and the case's open tasks."""
+    reads what was committed while it waited, reads and locks the task and the case's open
+    tasks (after the case, in the timer job's order)."""
     task_id = db.bindparam("task_id")
     of_task = db.select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
     instance = (db.select(ProcessInstance).where(ProcessInstance.id == of_task)
@@ -470,6 +471,7 @@ def _task_and_instance_queries() -> tuple:
                 .execution_options(populate_existing=True))
     tasks = (db.select(HumanTask).where(HumanTask.instance_id == db.bindparam("instance_id"),
                                         db.or_(HumanTask.id == task_id, HumanTask.status == "open"))
+             .with_for_update(key_share=True)  # a claim of one of them waits, as it waits for us (`_open_task`)
              .execution_options(populate_existing=True))
     return instance, tasks
 
@@ -951,7 +953,10 @@ def save_draft(human_task_id: int, data: dict, actor) -> HumanTask:
 
 
 def _open_task(human_task_id: int) -> HumanTask:
-    row = db.session.get(HumanTask, human_task_id)
+    """The task's row, locked until the transaction ends (FOR NO KEY UPDATE on PostgreSQL) and
+    read as committed once the lock is had: of two people claiming it at once, the second
+    sees the first one's claim."""
+    row = db.session.get(HumanTask, human_task_id, with_for_update={"key_share": True}, populate_existing=True)
     if row is None:
         raise NotFound(_("任务不存在。"))
     if row.status != "open":

@@ -1,7 +1,8 @@
 """A completion takes the case's row lock before it writes anything, in the order the timer
 job takes it (the case first, then its inbox rows): a completion at the moment the timer job
 closes the same task gets a clear 409, not a deadlock; a completion at the moment a colleague
-claims the task is refused (who may act is checked under the lock); two people completing the two branches
+claims the task is refused (who may act is checked under the lock), and of two claims at
+once one is refused; two people completing the two branches
 of a parallel split at the same moment both succeed, one after the other; a message, a
 supervisor's suspend or terminate, and an external call's incident wait and go through. The
 lock is NO KEY UPDATE: a comment on the case is not held up by it."""
@@ -130,6 +131,33 @@ def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, fac
     assert (review.status, review.claimed_by_id, review.completed_by_id) == ("open", colleague.id, None)
     assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
         InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
+
+
+
+def test_of_two_claims_at_the_same_moment_one_is_refused(deployed, factory, api_client):
+    instance = start_demo(factory)
+    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
+                          factory.user("enterprise"))
+    review_id = open_task(instance.id, "审核材料").id
+    db.session.commit()
+    (wang, wang_h), (zhao, zhao_h) = api_client("housing_center"), api_client("housing_center")
+    with db.engine.connect() as holder:  # the task's row held for a moment, so that both claims meet
+        holder.begin()
+        holder.execute(sa.text("SELECT id FROM human_task WHERE id = :t FOR UPDATE"), {"t": review_id})
+        threads, answers = post_in_threads([(wang, wang_h, f"/api/v1/tasks/{review_id}/claim", {}),
+                                            (zhao, zhao_h, f"/api/v1/tasks/{review_id}/claim", {})])
+        waiting_for_locks(2, answers)
+        holder.rollback()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [200, 409], answers
+    winner = next(body["claimed_by"] for status, body in answers if status == 200)
+    refused = next(body["message"] for status, body in answers if status == 409)
+    assert "已由" in refused and "签收" in refused
+    db.session.expire_all()
+    assert db.session.get(HumanTask, review_id).claimed_by.username == winner
+    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
+        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_claimed")) == 1
 
 
 def test_both_branches_of_a_parallel_split_completed_at_once_both_succeed(app, factory, api_client):
