@@ -80,12 +80,18 @@ def post_in_threads(posts: list) -> tuple[list, list]:
     return threads, answers
 
 
-def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
+def case_in_review(factory) -> tuple:
+    """A demo case whose submission is in: (the case, its open 审核材料 task's id)."""
     instance = start_demo(factory)
     runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
                           factory.user("enterprise"))
     review_id = open_task(instance.id, "审核材料").id
     db.session.commit()
+    return instance, review_id
+
+
+def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
+    instance, review_id = case_in_review(factory)
     client, headers = api_client("housing_center")
     with db.engine.connect() as timer_job:  # as the timer batch does: the case first, then its inbox rows
         timer_job.begin()
@@ -107,10 +113,7 @@ def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(de
 
 
 def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, factory, api_client):
-    instance = start_demo(factory)
-    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
-                          factory.user("enterprise"))
-    review_id = open_task(instance.id, "审核材料").id
+    instance, review_id = case_in_review(factory)
     colleague = factory.user("housing_center", username="colleague_li")
     db.session.commit()
     client, headers = api_client("housing_center")
@@ -135,11 +138,7 @@ def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, fac
 
 
 def test_of_two_claims_at_the_same_moment_one_is_refused(deployed, factory, api_client):
-    instance = start_demo(factory)
-    runtime.complete_task(open_task(instance.id, "提交材料").id, {"title": "t", "amount": "1"},
-                          factory.user("enterprise"))
-    review_id = open_task(instance.id, "审核材料").id
-    db.session.commit()
+    instance, review_id = case_in_review(factory)
     (wang, wang_h), (zhao, zhao_h) = api_client("housing_center"), api_client("housing_center")
     with db.engine.connect() as holder:  # the task's row held for a moment, so that both claims meet
         holder.begin()
