@@ -3,6 +3,7 @@ SMS, …) once the transaction that stored them has committed (`deliver_pending`
 job): nobody is told of a task whose transaction rolled back, and a slow gateway holds up no
 case. The default notifier only logs; set NOTIFIER to a dotted class path to change it."""
 import logging
+import time
 from datetime import timedelta
 from functools import cache
 
@@ -44,12 +45,24 @@ def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Noti
     return row
 
 
-def deliver_pending(limit: int = 500) -> int:
+def deliver_pending(batch: int = 500, seconds: float = 30) -> int:
     """Hand the notifications not yet handed over to the notifier, oldest first, and mark
-    them; returns how many (a periodic job, every few seconds). It sees only committed rows.
-    Safe to run twice at once: a run locks its rows and another skips them (SKIP LOCKED on
-    PostgreSQL; SQLite has one writer). When the notifier fails (a gateway down), that row
-    and the ones after it wait for the next run, in order; the ones handed over stay marked."""
+    them; returns how many (a periodic job, every 10 s). It sees only committed rows. Works
+    in batches, each its own transaction, until none is left or `seconds` have passed (a
+    digest for every user drains in one run). Safe to run twice at once: a run locks its
+    rows and another skips them (SKIP LOCKED on PostgreSQL; SQLite has one writer). When the
+    notifier fails (a gateway down), that row and the ones after it wait for the next run,
+    in order; the ones handed over stay marked."""
+    deadline, delivered = time.monotonic() + seconds, 0
+    while True:
+        handed, complete = _deliver_batch(batch)
+        delivered += handed
+        if not complete or time.monotonic() > deadline:
+            return delivered
+
+
+def _deliver_batch(limit: int) -> tuple[int, bool]:
+    """(how many were handed over, whether a full batch went through: there may be more)."""
     rows = db.session.execute(
         db.select(Notification, User).join(User, User.id == Notification.user_id)
         .where(Notification.delivered_at.is_(None)).order_by(Notification.id).limit(limit)
@@ -65,7 +78,7 @@ def deliver_pending(limit: int = 500) -> int:
         note.delivered_at = moment
         delivered += 1
     db.session.commit()
-    return delivered
+    return delivered, delivered == limit
 
 
 def overdue_for(user: User) -> list[HumanTask]:

@@ -173,3 +173,13 @@ def test_a_deactivated_user_is_handed_nothing(app, factory, flaky):
     db.session.commit()
     assert notify.deliver_pending() == 1  # handled: it does not wait forever
     assert flaky.sent == [] and notify.deliver_pending() == 0
+
+
+def test_a_backlog_drains_in_batches_in_one_run(app, factory, flaky):
+    users = [factory.user("housing_center") for _ in range(5)]
+    for user in users:
+        notify.notify(user, "digest", "每日提醒")
+    db.session.commit()
+    assert notify.deliver_pending(batch=2) == 5  # batches of 2, 2 and 1
+    assert sorted(who for who, _ in flaky.sent) == sorted(u.username for u in users)
+    assert notify.deliver_pending(batch=2) == 0
