@@ -90,26 +90,37 @@ def case_in_review(factory) -> tuple:
     return instance, review_id
 
 
-def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
-    instance, review_id = case_in_review(factory)
-    client, headers = api_client("housing_center")
-    with db.engine.connect() as timer_job:  # as the timer batch does: the case first, then its inbox rows
-        timer_job.begin()
-        timer_job.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance.id})
+def completion_while(instance_id: int, review_id: int, client, headers, change: str, params: dict) -> tuple:
+    """POST the review's completion while someone else holds the case's row (as the timer
+    batch does, the case first, then its inbox rows), and makes `change` in that transaction
+    once the completion waits for the case: the completion's (status, body)."""
+    with db.engine.connect() as other:
+        other.begin()
+        other.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance_id})
         threads, answers = post_in_threads([(client, headers, f"/api/v1/tasks/{review_id}/complete",
                                              {"decision": "approve"})])
         waiting_for_locks(1, answers)
-        timer_job.execute(sa.text("UPDATE human_task SET status = 'cancelled' WHERE id = :t AND status = 'open'"),
-                          {"t": review_id})  # a deadlock here, before: the completion held this row
-        timer_job.commit()
+        other.execute(sa.text(change), params)
+        other.commit()
     threads[0].join()
-    status, body = answers[0]
+    return answers[0]
+
+
+def completions(instance_id: int) -> int:
+    return db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
+        InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "task_completed"))
+
+
+def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
+    instance, review_id = case_in_review(factory)
+    client, headers = api_client("housing_center")
+    status, body = completion_while(  # a deadlock here, before: the completion held the task's row
+        instance.id, review_id, client, headers,
+        "UPDATE human_task SET status = 'cancelled' WHERE id = :t AND status = 'open'", {"t": review_id})
     assert status == 409 and "已因期限届满或流程变化而关闭" in body["message"]
     db.session.expire_all()
     assert db.session.get(HumanTask, review_id).completed_by_id is None
-    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
-        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
-
+    assert completions(instance.id) == 1  # the submission only
 
 
 def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, factory, api_client):
@@ -117,24 +128,15 @@ def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, fac
     colleague = factory.user("housing_center", username="colleague_li")
     db.session.commit()
     client, headers = api_client("housing_center")
-    with db.engine.connect() as claim:  # the colleague's claim, committed while the completion waits
-        claim.begin()
-        claim.execute(sa.text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance.id})
-        threads, answers = post_in_threads([(client, headers, f"/api/v1/tasks/{review_id}/complete",
-                                             {"decision": "approve"})])
-        waiting_for_locks(1, answers)
-        claim.execute(sa.text("UPDATE human_task SET claimed_by_id = :u, claimed_at = now() WHERE id = :t"),
-                      {"u": colleague.id, "t": review_id})
-        claim.commit()
-    threads[0].join()
-    status, body = answers[0]
+    status, body = completion_while(  # the colleague's claim, committed while the completion waits
+        instance.id, review_id, client, headers,
+        "UPDATE human_task SET claimed_by_id = :u, claimed_at = now() WHERE id = :t",
+        {"u": colleague.id, "t": review_id})
     assert status == 409 and "已由" in body["message"] and "签收" in body["message"], body
     db.session.expire_all()
     review = db.session.get(HumanTask, review_id)
     assert (review.status, review.claimed_by_id, review.completed_by_id) == ("open", colleague.id, None)
-    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
-        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_completed")) == 1  # the submission only
-
+    assert completions(instance.id) == 1  # the submission only
 
 
 def test_of_two_claims_at_the_same_moment_one_is_refused(deployed, factory, api_client):
