@@ -72,9 +72,24 @@ def _sqlite_begin_before_savepoint(connection, _name) -> None:
     a savepoint means a write is coming, and a deferred transaction that read first could
     not upgrade to writing once another connection had committed meanwhile.
     (Reads elsewhere keep pysqlite's behaviour: each sees the latest commits.)"""
+    _begin_immediate(connection)
+
+
+def _begin_immediate(connection) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def lock_for_writing() -> None:
+    """On SQLite, take the database's write lock now, before a read that a write will follow:
+    what a row lock (FOR UPDATE, which SQLite leaves out) does on PostgreSQL. Without it, of
+    two people claiming a task at once in the embedded default, both read it unclaimed and
+    both were told it was theirs (the later write won). Held until the transaction ends; a
+    no-op on PostgreSQL, and where the transaction has written already (it holds the lock)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        _begin_immediate(connection)
 
 
 def request_memo(name: str) -> dict:

@@ -31,7 +31,7 @@ from app import jobs
 from app.engine import combined, registry, specs
 from app.engine.calendar import now as calendar_now
 from app.engine.scripting import RestrictedEnvironment, WuyeScriptEngine
-from app.extensions import db
+from app.extensions import db, lock_for_writing
 from app.models import (HumanTask, InstanceEvent, MessageSubscription, ProcessInstance, ProcessModel,
                         ProcessModelVersion, ServiceCall)
 from app.models.base import utcnow
@@ -388,7 +388,10 @@ def _commit_keeping(instance: ProcessInstance) -> None:
 def get_instance(instance_id: int, *, lock: bool = False) -> ProcessInstance:
     """With `lock`, the case's row is locked until the transaction ends (FOR NO KEY UPDATE on
     PostgreSQL) and read as committed once the lock is had: whoever changes the case next
-    waits for the one changing it now, instead of failing on the optimistic lock."""
+    waits for the one changing it now, instead of failing on the optimistic lock (on SQLite
+    the database's write lock is taken before the read: `lock_for_writing`)."""
+    if lock:
+        lock_for_writing()
     instance = db.session.get(ProcessInstance, instance_id,
                               options=[joinedload(ProcessInstance.version), undefer(ProcessInstance.state)],
                               **({"with_for_update": {"of": ProcessInstance, "key_share": True},
@@ -482,6 +485,7 @@ def _task_and_instance(human_task_id: int) -> tuple[HumanTask, ProcessInstance, 
     a deadlock or on the optimistic lock) with the version, and the uuids of the instance's
     open tasks (what the projection compares with)."""
     instance_query, tasks_query = _task_and_instance_queries()
+    lock_for_writing()  # SQLite's stand-in for the row locks below
     instance = db.session.scalar(instance_query, {"task_id": human_task_id})
     rows = [] if instance is None else db.session.scalars(
         tasks_query, {"task_id": human_task_id, "instance_id": instance.id}).all()
@@ -955,7 +959,8 @@ def save_draft(human_task_id: int, data: dict, actor) -> HumanTask:
 def _open_task(human_task_id: int) -> HumanTask:
     """The task's row, locked until the transaction ends (FOR NO KEY UPDATE on PostgreSQL) and
     read as committed once the lock is had: of two people claiming it at once, the second
-    sees the first one's claim."""
+    sees the first one's claim (on SQLite the database's write lock, taken before the read)."""
+    lock_for_writing()
     row = db.session.get(HumanTask, human_task_id, with_for_update={"key_share": True}, populate_existing=True)
     if row is None:
         raise NotFound(_("任务不存在。"))

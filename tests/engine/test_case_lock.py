@@ -111,6 +111,27 @@ def completions(instance_id: int) -> int:
         InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "task_completed"))
 
 
+def refused_over_the_claim(status: int, body: dict, instance_id: int, review_id: int, colleague_id: int) -> None:
+    """The completion was told the colleague has the task, and changed nothing."""
+    assert status == 409 and "已由" in body["message"] and "签收" in body["message"], body
+    db.session.expire_all()
+    review = db.session.get(HumanTask, review_id)
+    assert (review.status, review.claimed_by_id, review.completed_by_id) == ("open", colleague_id, None)
+    assert completions(instance_id) == 1  # the submission only
+
+
+def one_claimed_one_refused(answers: list, instance_id: int, review_id: int) -> None:
+    """Of the two claims' answers, one has the task and the other was told who has it."""
+    assert sorted(status for status, _ in answers) == [200, 409], answers
+    winner = next(body["claimed_by"] for status, body in answers if status == 200)
+    refused = next(body["message"] for status, body in answers if status == 409)
+    assert "已由" in refused and "签收" in refused
+    db.session.expire_all()
+    assert db.session.get(HumanTask, review_id).claimed_by.username == winner
+    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
+        InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "task_claimed")) == 1
+
+
 def test_a_completion_while_the_timer_job_closes_the_task_is_a_clear_conflict(deployed, factory, api_client):
     instance, review_id = case_in_review(factory)
     client, headers = api_client("housing_center")
@@ -132,11 +153,7 @@ def test_a_completion_while_a_colleague_claims_the_task_is_refused(deployed, fac
         instance.id, review_id, client, headers,
         "UPDATE human_task SET claimed_by_id = :u, claimed_at = now() WHERE id = :t",
         {"u": colleague.id, "t": review_id})
-    assert status == 409 and "已由" in body["message"] and "签收" in body["message"], body
-    db.session.expire_all()
-    review = db.session.get(HumanTask, review_id)
-    assert (review.status, review.claimed_by_id, review.completed_by_id) == ("open", colleague.id, None)
-    assert completions(instance.id) == 1  # the submission only
+    refused_over_the_claim(status, body, instance.id, review_id, colleague.id)
 
 
 def test_of_two_claims_at_the_same_moment_one_is_refused(deployed, factory, api_client):
@@ -151,14 +168,7 @@ def test_of_two_claims_at_the_same_moment_one_is_refused(deployed, factory, api_
         holder.rollback()
     for thread in threads:
         thread.join()
-    assert sorted(status for status, _ in answers) == [200, 409], answers
-    winner = next(body["claimed_by"] for status, body in answers if status == 200)
-    refused = next(body["message"] for status, body in answers if status == 409)
-    assert "已由" in refused and "签收" in refused
-    db.session.expire_all()
-    assert db.session.get(HumanTask, review_id).claimed_by.username == winner
-    assert db.session.scalar(db.select(db.func.count(InstanceEvent.id)).where(
-        InstanceEvent.instance_id == instance.id, InstanceEvent.kind == "task_claimed")) == 1
+    one_claimed_one_refused(answers, instance.id, review_id)
 
 
 def test_both_branches_of_a_parallel_split_completed_at_once_both_succeed(app, factory, api_client):
