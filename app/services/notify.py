@@ -145,10 +145,13 @@ def task_audience(task: dict) -> tuple[str, object] | None:
     """Who is told of a new task (its inbox row's columns), as the scope and the organisation
     of `recipients`: ("assignee", the user's id) for a task given to one user; else its
     role's active users who may act on it in their own right (the inbox's rule), scoped by
-    an organisation column of User, "owners_committee", "owner", or "" for the role alone,
-    with the case's organisation. None when nobody may: a case without that organisation."""
+    an organisation column of User, "owners_committee", "owner", "mediator" (the mediator
+    the dispute was given to, with the case's id), or "" for the role alone, with the case's
+    organisation. None when nobody may: a case without that organisation."""
     if task["claimed_by_id"]:
         return "assignee", task["claimed_by_id"]
+    if task["role"] == "mediator":
+        return "mediator", task["instance_id"]
     column = _TASK_ORG_COLUMN.get(task["role"])
     scope = column or (task["role"] if task["role"] in ("owners_committee", "owner") else "")
     org = task[column] if column else task["community_id"]
@@ -163,7 +166,7 @@ def recipients(scope: str, prefix: str = ""):
     parameters `<prefix>role` (the task's role) and `<prefix>org`: alone, or as a part of
     the engine's one statement that writes a completion (app/engine/combined.py, a prefix
     per task). Built once per scope and prefix: building costs more than running it."""
-    from app.models import OwnersCommittee, UserRole
+    from app.models import Dispute, OwnersCommittee, UserRole
     role, org = db.bindparam(f"{prefix}role"), db.bindparam(f"{prefix}org")
     if scope == "assignee":
         return db.select(User.id).where(User.id == org)
@@ -174,6 +177,8 @@ def recipients(scope: str, prefix: str = ""):
             db.select(OwnersCommittee.id).where(OwnersCommittee.community_id == org)))
     elif scope == "owner":
         query = query.where(User.community_id == org)
+    elif scope == "mediator":  # as `permissions._mediator_cases`: the inbox shows it to them alone
+        query = query.where(User.id.in_(db.select(Dispute.mediator_id).where(Dispute.instance_id == org)))
     elif scope:
         query = query.where(getattr(User, scope) == org)
     return query
@@ -187,7 +192,7 @@ def users_for_task(task: HumanTask) -> list[User]:
     return db.session.scalars(_users_query(audience[0]), {"role": task.role, "org": audience[1]}).all()
 
 
-_AUDIENCE_COLUMNS = ("claimed_by_id", "role", "community_id", *_TASK_ORG_COLUMN.values())
+_AUDIENCE_COLUMNS = ("claimed_by_id", "role", "instance_id", "community_id", *_TASK_ORG_COLUMN.values())
 
 
 @cache

@@ -163,6 +163,22 @@ def test_mediation_agreement_after_two_sessions(app, client, world, login_as, ho
     assert "GD-MED-1" in caseload
 
 
+def test_only_the_mediator_the_dispute_was_given_to_is_told_of_the_mediation(app, client, world, login_as,
+                                                                              factory, hotline):
+    from app.services import disputes
+    colleague = factory.user("mediator", username="mediator_qz2")  # the same street's committee
+    db.session.commit()
+    disputes.register_mediator(colleague.id, world["street"].id)
+    dispute_id, _ = start_mediation(app, client, world, login_as, "GD-MED-TOLD")
+    task = open_task(dispute_id, "mediate")
+
+    def told(user):
+        return db.session.scalars(db.select(Notification.title).where(Notification.user_id == user.id)).all()
+    assert told(world["mediator"]) == [f"新任务：{task.name}"]
+    # Neither sees the task in the inbox, so neither is told of it (before, every mediator was).
+    assert told(colleague) == [] and told(world["stranger"]) == []
+
+
 def test_mediation_fails_and_the_parties_are_referred_to_the_shared_court(app, client, world, login_as, hotline):
     dispute_id, street = start_mediation(app, client, world, login_as, "GD-COURT-1")
     mediator = app.test_client()
