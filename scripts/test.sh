@@ -9,7 +9,7 @@ bash scripts/setup.sh --test
 mkdir -p tests/artifacts
 status=0
 echo "==> pass 1/2: PostgreSQL + Redis + Chromium"
-WUYE_TEST_DB=postgresql .venv/bin/pytest -p no:cacheprovider "$@" || status=$?
+WUYE_TEST_DB=postgresql .venv/bin/pytest -p no:cacheprovider -m "not sqlite_only" "$@" || status=$?
 echo "==> pass 2/2: SQLite (embedded default)"
 WUYE_TEST_DB=sqlite .venv/bin/pytest -p no:cacheprovider -m "not browser and not postgres_only" -q "$@" || status=$?
 exit $status

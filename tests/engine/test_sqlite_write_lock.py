@@ -10,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.conftest import BACKEND
 from tests.engine.test_case_lock import (case_in_review, one_claimed_one_refused, post_in_threads,
                                         refused_over_the_claim)
 
-pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="PostgreSQL's row locks: tests/engine/test_case_lock.py")
+pytestmark = pytest.mark.sqlite_only  # PostgreSQL's row locks: tests/engine/test_case_lock.py
 
 
 def while_someone_writes(posts: list, write=None) -> list:
