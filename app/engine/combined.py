@@ -17,6 +17,7 @@ SQLite has no data-modifying CTEs; there the same rows are written one statement
 from functools import cache
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import HumanTask, InstanceEvent, Notification, ProcessInstance
@@ -25,17 +26,19 @@ from app.models.base import UTCDateTime
 
 @cache
 def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_keys: tuple[str, ...], events: int,
-              task_keys: tuple[str, ...], tasks: int, told: tuple[str | None, ...]):
+              task_keys: tuple[str, ...], tasks: int, told: tuple[str | None, ...], languages: tuple[str, ...]):
     """The case's versioned UPDATE (returning its id: no row, the case changed meanwhile),
     with, as CTEs, the completed task's UPDATE (`done_keys`, none: no task), the INSERTs of
     `events` timeline rows, of `tasks` new inbox rows and of their notifications, one to each
     of their users: `told` holds, for each task, the scope of `notify.recipients` (None: it
-    tells nobody). Parameters: the case's `_id`, `_lock` and columns; `done_id` and
-    `done_<key>`; `e<i>_<key>`; `t<i>_<key>`; `n<i>_role`, `n<i>_org`, `n<i>_kind`,
-    `n<i>_title`, `n<i>_body` for task i; `_now`."""
+    tells nobody), each told in their language: `languages` are the app's, the default first.
+    Parameters: the case's `_id`, `_lock` and columns; `done_id` and `done_<key>`;
+    `e<i>_<key>`; `t<i>_<key>`; `n<i>_role`, `n<i>_org`, `n<i>_kind`, `n<i>_title_<locale>`
+    for each language, `n<i>_body` for task i; `_now`."""
     from app.services.notify import recipients
     case, task, event, notification = (ProcessInstance.__table__, HumanTask.__table__,
                                        InstanceEvent.__table__, Notification.__table__)
+    text = notification.c.title.type
     ctes = []
     if done_keys:
         ctes.append(task.update().where(task.c.id == sa.bindparam("done_id"))
@@ -50,9 +53,12 @@ def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_
             if scope is None:
                 continue
             users = recipients(scope, f"n{i}_").subquery(f"users{i}")
+            title = sa.case(*((users.c.locale == locale, sa.bindparam(f"n{i}_title_{locale}", type_=text))
+                              for locale in languages[1:]),
+                            else_=sa.bindparam(f"n{i}_title_{languages[0]}", type_=text))
             selects.append(
-                sa.select(users.c.id, *(sa.bindparam(f"n{i}_{key}", type_=notification.c[key].type)
-                                        for key in ("kind", "title", "body")),
+                sa.select(users.c.id, sa.bindparam(f"n{i}_kind", type_=notification.c.kind.type), title,
+                          sa.bindparam(f"n{i}_body", type_=notification.c.body.type),
                           sa.func.json_build_object("task_id", new.c.id, "instance_id", new.c.instance_id),
                           sa.bindparam("_now", type_=notification.c.created_at.type))
                 .select_from(new).join(users, sa.true())
@@ -81,6 +87,12 @@ def _insert(table: sa.Table, keys: tuple[str, ...], prefix: str, rows: int) -> s
                                       include_defaults=False)
 
 
+def _languages() -> tuple[str, ...]:
+    """The app's languages, the default first."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (default, *(locale for locale in current_app.config["LANGUAGES"] if locale != default))
+
+
 def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, dict] | None, events: list[dict],
           tasks: list[dict], notices: list[dict | None], now) -> bool:
     """Run the statement; False when the case's lock version moved (nothing was written).
@@ -94,11 +106,13 @@ def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, d
         params.update({f"e{i}_{key}": value for key, value in row.items()})
     for i, row in enumerate(tasks):
         params.update({f"t{i}_{key}": value for key, value in row.items()})
+    languages = _languages()
     for i, notice in enumerate(notices):
         if notice is not None:
-            params.update({f"n{i}_{key}": notice[key] for key in ("role", "org", "kind", "title", "body")})
+            params.update({f"n{i}_{key}": notice[key] for key in ("role", "org", "kind", "body")})
+            params.update({f"n{i}_title_{locale}": notice["title"][locale] for locale in languages})
     query = statement(tuple(changed), tuple(done[1]) if done else (), tuple(events[0]) if events else (),
                       len(events), tuple(tasks[0]) if tasks else (), len(tasks),
-                      tuple(notice and notice["scope"] for notice in notices))
+                      tuple(notice and notice["scope"] for notice in notices), languages)
     with db.session.no_autoflush:  # the case's other rows are written by the flush after it
         return db.session.execute(query, params).first() is not None

@@ -562,8 +562,8 @@ def issue_guidance(ctx, contract_id: int, days: int) -> dict:
                                 kind="contract_guidance", instance_id=ctx.instance_id, contract=contract,
                                 kind_name=str(KINDS[contract.kind]), model_text=contract.template)
     contract.guidance_notice_id = notice.id
-    notify_enterprise(contract.enterprise_id, "contract", _("住保中心指导贵企业签订物业服务合同"),
-                      _("请于 %(d)s 前按示范文本与业主签订合同并上传。", d=contract.deadline.isoformat()))
+    notify_enterprise(contract.enterprise_id, "contract", _l("住保中心指导贵企业签订物业服务合同"),
+                      _l("请于 %(d)s 前按示范文本与业主签订合同并上传。", d=contract.deadline.isoformat()))
     return result
 
 
@@ -580,8 +580,8 @@ def issue_opinions(ctx, contract_id: int, days: int) -> dict:
                                 round=this_round, opinions=list(this_round.opinions), actions=ACTIONS,
                                 kind_name=str(KINDS[contract.kind]), revise_days=days)
     this_round.opinions_letter_id = letter.id
-    notify_enterprise(contract.enterprise_id, "contract", _("合同备案退回修改"),
-                      _("住保中心对第 %(n)d 轮报送的合同提出 %(count)d 条删改意见，请于 %(d)s 前逐条答复。",
+    notify_enterprise(contract.enterprise_id, "contract", _l("合同备案退回修改"),
+                      _l("住保中心对第 %(n)d 轮报送的合同提出 %(count)d 条删改意见，请于 %(d)s 前逐条答复。",
                         n=this_round.number, count=len(this_round.opinions), d=contract.deadline.isoformat()))
     return result
 
@@ -618,7 +618,7 @@ def committee_confirmed(ctx, contract_id: int, confirmed: str, comment: str = ""
     this_round.committee_confirmed, this_round.committee_comment = confirmed == "yes", comment or ""
     if confirmed != "yes":
         this_round.decision, contract.status = "not_confirmed", "guidance"
-        notify_enterprise(contract.enterprise_id, "contract", _("业主委员会未确认签订物业服务合同"), comment or "")
+        notify_enterprise(contract.enterprise_id, "contract", _l("业主委员会未确认签订物业服务合同"), comment or "")
     audit.record("contract.committee", contract, after={"round": this_round.number, "confirmed": confirmed == "yes",
                                                         "comment": comment}, actor=task.completed_by if task else None)
     return {"confirmed": confirmed == "yes"}
@@ -658,7 +658,7 @@ def decide(ctx, contract_id: int, decision: str, checklist=None, comment: str = 
         _file(ctx, contract, this_round, reviewer)
     else:
         contract.status, contract.active_key = "rejected", None
-        notify_enterprise(contract.enterprise_id, "contract", _("合同不予备案"), comment or "")
+        notify_enterprise(contract.enterprise_id, "contract", _l("合同不予备案"), comment or "")
         audit.record("contract.reject", contract, after={"round": this_round.number, "comment": comment},
                      actor=reviewer)
     return {"decision": decision}
@@ -679,8 +679,8 @@ def _file(ctx, contract: Contract, this_round: ContractRound, reviewer) -> None:
     records.credit(contract.enterprise_id, "contract", _("%(community)s物业服务合同完成备案",
                                                          community=contract.community.name),
                    positive=True, source=_("住保中心"), instance_id=ctx.instance_id, actor=reviewer)
-    notify_enterprise(contract.enterprise_id, "contract", _("合同已备案"),
-                      _("%(community)s的合同已准予备案（第 %(n)d 轮）。", community=contract.community.name,
+    notify_enterprise(contract.enterprise_id, "contract", _l("合同已备案"),
+                      _l("%(community)s的合同已准予备案（第 %(n)d 轮）。", community=contract.community.name,
                         n=this_round.number))
     audit.record("contract.file", contract, after={"round": this_round.number, "ends_on": contract.ends_on},
                  actor=reviewer)
@@ -714,8 +714,8 @@ def noncompliance(ctx, contract_id: int, cause: str) -> dict:
     contract.correction_order_id = order.id
     records.credit(contract.enterprise_id, "contract", _("物业服务合同被责令改正"), detail=reason,
                    source=_("住保中心"), instance_id=ctx.instance_id)
-    notify_enterprise(contract.enterprise_id, "contract", _("责令改正通知"),
-                      _("%(reason)s。请于 %(d)s 前改正，拒不整改的将书面告知业主并移交高风险企业管控。",
+    notify_enterprise(contract.enterprise_id, "contract", _l("责令改正通知"),
+                      _l("%(reason)s。请于 %(d)s 前改正，拒不整改的将书面告知业主并移交高风险企业管控。",
                         reason=reason, d=contract.deadline.isoformat()))
     audit.record("contract.correction_order", contract, after={"cause": cause, "deadline": contract.deadline,
                                                                "reason": reason})
@@ -783,9 +783,9 @@ def send_renewal_reminders() -> int:
     for contract in expiring():
         if contract.renewal_reminded_at is not None:
             continue
-        title = _("%(community)s的物业服务合同将于 %(d)s 到期", community=contract.community.name,
-                  d=contract.ends_on.isoformat())
-        body = _("请双方协商续签，并在续签后报送住保中心备案（实施方案三(七)）。")
+        title = _l("%(community)s的物业服务合同将于 %(d)s 到期", community=contract.community.name,
+                   d=contract.ends_on.isoformat())
+        body = _l("请双方协商续签，并在续签后报送住保中心备案（实施方案三(七)）。")
         notify_enterprise(contract.enterprise_id, "contract_renewal", title, body)
         notify_committee(contract.community_id, "contract_renewal", title, body)
         contract.renewal_reminded_at = utcnow()

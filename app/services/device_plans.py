@@ -156,8 +156,9 @@ def propose(user, data: dict) -> BuildPlan:
     db.session.flush()
     audit.record("build_plan.proposed", plan, after={"community_id": community.id, "cost": cost,
                                                      "instalments": instalments}, actor=user)
-    notify.notify_enterprise(plan.enterprise_id, "build_plan", f"智慧小区建设方案待确认：{plan.title}",
-                             f"{community.name}，建设费用 {cost} 元，分 {instalments} 期偿还。")
+    notify.notify_enterprise(plan.enterprise_id, "build_plan", _l("智慧小区建设方案待确认：%(title)s", title=plan.title),
+                             _l("%(community)s，建设费用 %(cost)s 元，分 %(n)s 期偿还。", community=community.name,
+                                cost=cost, n=instalments))
     db.session.commit()
     return plan
 
@@ -285,8 +286,8 @@ def _transfer_ownership(plan: BuildPlan, paid_on: date, actor) -> None:
             device.owner, device.owner_bank_id = "enterprise", None
     audit.record("build_plan.ownership_transferred", plan, after={
         "enterprise_id": plan.enterprise_id, "devices": [d.serial for d in plan.devices]}, actor=actor)
-    notify.notify_enterprise(plan.enterprise_id, "build_plan", f"建设资金已还清：{plan.title}",
-                             "智能设备所有权已转移至贵公司。")
+    notify.notify_enterprise(plan.enterprise_id, "build_plan", _l("建设资金已还清：%(title)s", title=plan.title),
+                             _l("智能设备所有权已转移至贵公司。"))
 
 
 def request_termination(user, plan_id: int, data: dict) -> BuildPlan:
@@ -338,8 +339,8 @@ def decide_termination(user, plan_id: int, data: dict) -> BuildPlan:
     audit.record("build_plan.terminated", plan, after={
         "devices_removed": removed, "enterprise_under_supervision": plan.enterprise.under_supervision,
         "note": note}, actor=user)
-    notify.notify_enterprise(plan.enterprise_id, "build_plan", f"智能设备建设、使用已终止：{plan.title}",
-                             "设备由银行拆回；贵公司仍在住保中心监管之下。")
+    notify.notify_enterprise(plan.enterprise_id, "build_plan", _l("智能设备建设、使用已终止：%(title)s", title=plan.title),
+                             _l("设备由银行拆回；贵公司仍在住保中心监管之下。"))
     db.session.commit()
     return plan
 

@@ -366,10 +366,12 @@ def ensure_own_device(user, case: RepairCase) -> None:
 def inform_enterprise(ctx, repair_case_id: int) -> dict:
     case = _case(repair_case_id)
     device = case.device
-    title = f"{device.community.name} {KINDS[device.kind]}设备 {device.serial} 故障"
-    body = (f"{EVENT_KINDS.get(case.fault_kind, case.fault_kind)}，发生于 "
-            f"{case.fault_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}；供应商 {case.supplier.name} 须在 "
-            f"{case.deadline_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 前修复。")
+    title = _l("%(community)s %(kind)s设备 %(serial)s 故障", community=device.community.name,
+               kind=KINDS[device.kind], serial=device.serial)
+    body = _l("%(fault)s，发生于 %(at)s；供应商 %(supplier)s 须在 %(deadline)s 前修复。",
+              fault=EVENT_KINDS.get(case.fault_kind, case.fault_kind),
+              at=f"{case.fault_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}", supplier=case.supplier.name,
+              deadline=f"{case.deadline_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}")
     if case.enterprise_id:
         notify.notify_enterprise(case.enterprise_id, "device_fault", title, body)
     for user in db.session.scalars(db.select(User).where(User.device_supplier_id == case.supplier_id,

@@ -304,8 +304,10 @@ def disclose_operator(ctx, evaluation_id: int) -> dict:
                           f"公示期至 {ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，期间业主或企业可提出异议。",
                      enterprise_id=ev.enterprise_id, instance_id=ctx.instance_id, ends_at=ends)
     from app.services.notify import notify_enterprise
-    notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果公示：{ev.community.name} {ev.total} 分",
-                      f"公示期至 {ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}，如有异议请在公示期内提出。")
+    notify_enterprise(ev.enterprise_id, "evaluation",
+                      _l("%(year)s 年度考评结果公示：%(community)s %(total)s 分", year=ev.year,
+                         community=ev.community.name, total=ev.total),
+                      _l("公示期至 %(ends)s，如有异议请在公示期内提出。", ends=f"{ends.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"))
     return {"ends": ends.isoformat()}
 
 
@@ -418,8 +420,11 @@ def finalize(ctx, evaluation_id: int) -> dict:
     audit.record("evaluation.final", ev, after={"total": ev.total, "stars": ev.star_rating, "grade": ev.grade})
     jobs.enqueue("workers.evaluation.start_settlements", ev.id)
     from app.services.notify import notify_enterprise
-    notify_enterprise(ev.enterprise_id, "evaluation", f"{ev.year} 年度考评结果已生效：{ev.community.name} {ev.total} 分",
-                      f"企业星级 {ev.star_rating} 星，小区等级 {ev.grade}；监管资金年终结算将按此得分办理。")
+    notify_enterprise(ev.enterprise_id, "evaluation",
+                      _l("%(year)s 年度考评结果已生效：%(community)s %(total)s 分", year=ev.year,
+                         community=ev.community.name, total=ev.total),
+                      _l("企业星级 %(stars)s 星，小区等级 %(grade)s；监管资金年终结算将按此得分办理。",
+                         stars=ev.star_rating, grade=ev.grade))
     return {"total": str(ev.total)}
 
 

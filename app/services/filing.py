@@ -199,8 +199,8 @@ def issue_demand_notice(ctx, filing_id: int) -> dict:
                                 kind="filing_demand", instance_id=ctx.instance_id, enterprise=enterprise,
                                 filing=filing, communities=enterprise.communities)
     filing.demand_notice_id = notice.id
-    notify_enterprise(enterprise.id, "filing", _("住保中心要求贵企业办理备案"),
-                       _("请于 %(d)s 前登录系统提交备案材料。", d=filing.deadline.isoformat()))
+    notify_enterprise(enterprise.id, "filing", _l("住保中心要求贵企业办理备案"),
+                       _l("请于 %(d)s 前登录系统提交备案材料。", d=filing.deadline.isoformat()))
     return {"notice_id": notice.id}
 
 
@@ -259,7 +259,7 @@ def decide(ctx, filing_id: int, decision: str, supplement_items=None, comment: s
         filing.supplement_items = [str(labels.get(item, item)) for item in (supplement_items or [])]
         audit.record("filing.return", filing, after={"items": filing.supplement_items, "comment": comment},
                      actor=reviewer)
-        notify_enterprise(enterprise.id, "filing", _("备案材料需补正"), "；".join(filing.supplement_items) + "\n" + (comment or ""))
+        notify_enterprise(enterprise.id, "filing", _l("备案材料需补正"), "；".join(filing.supplement_items) + "\n" + (comment or ""))
         return {"accepted": False}
     filing.status, filing.supplement_items, filing.active_key = "accepted", [], None
     enterprise.filing_status = "filed"
@@ -273,8 +273,8 @@ def decide(ctx, filing_id: int, decision: str, supplement_items=None, comment: s
                                 source=_("住保中心"), source_instance_id=ctx.instance_id))
     audit.record("filing.accept", filing, after={"enterprise": enterprise.name}, actor=reviewer)
     others = [r["name"] for r in rows if r.get("outcome") == "other"]
-    notify_enterprise(enterprise.id, "filing", _("贵企业已完成备案"),
-                      _("以下小区在系统中登记由其他企业服务，备案未变更其服务企业：%(names)s", names="、".join(others))
+    notify_enterprise(enterprise.id, "filing", _l("贵企业已完成备案"),
+                      _l("以下小区在系统中登记由其他企业服务，备案未变更其服务企业：%(names)s", names="、".join(others))
                       if others else "")
     return {"accepted": True}
 

@@ -5,9 +5,12 @@ case. The default notifier only logs; set NOTIFIER to a dotted class path to cha
 import logging
 import time
 from datetime import timedelta
-from functools import cache
+from contextlib import contextmanager
+from functools import cache, lru_cache
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import lazyload
 
 from app.engine.calendar import now
@@ -38,11 +41,37 @@ def notifier():
     return resolve(current_app.config.get("NOTIFIER", "app.services.notify.LogNotifier"))()
 
 
-def notify(user: User, kind: str, title: str, body: str = "", data=None) -> Notification:
-    """Store a notification for `user`; the notifier gets it after the commit (`deliver_pending`)."""
-    row = Notification(user_id=user.id, kind=kind, title=title, body=body, data=data)
+def notify(user: User, kind: str, title, body="", data=None) -> Notification:
+    """Store a notification for `user`; the notifier gets it after the commit (`deliver_pending`).
+    `title` and `body` may be lazy texts (`_l`): they are written in the user's language, not
+    in the language of whoever's action told them."""
+    with in_language_of(user):
+        row = Notification(user_id=user.id, kind=kind, title=str(title), body=str(body), data=data)
     db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
     return row
+
+
+def language_of(user) -> str:
+    """The language a user reads what the system tells them in: the one their account chose
+    (the language switch keeps it), else the default."""
+    locale = getattr(user, "locale", None)
+    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def in_language_of(user):
+    """Texts made inside are in `user`'s language (`language_of`), whoever is acting now."""
+    with force_locale(language_of(user)):
+        yield
+
+
+def in_every_language(text) -> dict[str, str]:
+    """A lazy text (`_l`) made in each language of the app: {locale: text}."""
+    made = {}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            made[locale] = str(text)
+    return made
 
 
 def deliver_pending(batch: int = 500, seconds: float = 30) -> int:
@@ -114,9 +143,12 @@ def daily_digest() -> int:
             continue
         lines = [f"- {t.title} · {t.name}" for t in tasks[:50]]
         if unread:
-            lines += [f"未读消息 {len(unread)} 条："] + [f"- {n.title}" for n in unread[:50]]
-        title = f"您有 {len(tasks)} 项超期任务" if tasks else f"您有 {len(unread)} 条未读消息"
-        notify(user, "digest", title, "\n".join(lines),
+            lines += [_l("未读消息 %(count)d 条：", count=len(unread))] + [f"- {n.title}" for n in unread[:50]]
+        title = (_l("您有 %(count)d 项超期任务", count=len(tasks)) if tasks
+                 else _l("您有 %(count)d 条未读消息", count=len(unread)))
+        with in_language_of(user):
+            body = "\n".join(str(line) for line in lines)
+        notify(user, "digest", title, body,
                data={"task_ids": [t.id for t in tasks], "notification_ids": [n.id for n in unread]})
         sent += 1
     db.session.commit()
@@ -162,15 +194,16 @@ def task_audience(task: dict) -> tuple[str, object] | None:
 
 @cache
 def recipients(scope: str, prefix: str = ""):
-    """The ids of the users a new task of this scope (`task_audience`) is told to, run with
-    parameters `<prefix>role` (the task's role) and `<prefix>org`: alone, or as a part of
-    the engine's one statement that writes a completion (app/engine/combined.py, a prefix
-    per task). Built once per scope and prefix: building costs more than running it."""
+    """The users a new task of this scope (`task_audience`) is told to, as their ids and
+    languages (`User.locale`, None: the default), run with parameters `<prefix>role` (the
+    task's role) and `<prefix>org`: alone, or as a part of the engine's one statement that
+    writes a completion (app/engine/combined.py, a prefix per task). Built once per scope and
+    prefix: building costs more than running it."""
     from app.models import Dispute, OwnersCommittee, UserRole
     role, org = db.bindparam(f"{prefix}role"), db.bindparam(f"{prefix}org")
     if scope == "assignee":
-        return db.select(User.id).where(User.id == org)
-    query = db.select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        return db.select(User.id, User.locale).where(User.id == org)
+    query = db.select(User.id, User.locale).join(UserRole, UserRole.user_id == User.id).where(
         UserRole.role == role, User.active.is_(True))
     if scope == "owners_committee":
         query = query.where(User.owners_committee_id.in_(
@@ -182,6 +215,12 @@ def recipients(scope: str, prefix: str = ""):
     elif scope:
         query = query.where(getattr(User, scope) == org)
     return query
+
+
+def title_for(notice: dict, locale: str | None) -> str:
+    """A new task's notice title (`new_task_notices`) in the language of a user of `locale`."""
+    titles = notice["title"]
+    return titles.get(locale) or titles[current_app.config["BABEL_DEFAULT_LOCALE"]]
 
 
 def users_for_task(task: HumanTask) -> list[User]:
@@ -197,21 +236,30 @@ _AUDIENCE_COLUMNS = ("claimed_by_id", "role", "instance_id", "community_id", *_T
 
 @cache
 def _users_query(scope: str):
-    return (db.select(User).where(User.id.in_(recipients(scope))).options(lazyload(User.role_rows))  # roles: not needed
+    told = recipients(scope).subquery()
+    return (db.select(User).where(User.id.in_(db.select(told.c.id))).options(lazyload(User.role_rows))  # roles: not needed
             .order_by(User.id))
 
 
 def new_task_notices(tasks: list[dict]) -> list[dict | None]:
     """For each new task (its inbox row's columns), its notification: whom it tells (`scope`,
-    `role` and `org`, the parameters of `recipients`) and what (`kind`, `title`, `body`); None
-    when it tells nobody. The caller writes them (it knows the tasks' ids)."""
+    `role` and `org`, the parameters of `recipients`) and what (`kind`, `title` in every
+    language as {locale: text}, each user is told in theirs: `title_for`; `body`, the case's
+    title); None when it tells nobody. The caller writes them (it knows the tasks' ids)."""
     notices = []
     for task in tasks:
         audience = task_audience(task)
         notices.append(None if audience is None else {
-            "scope": audience[0], "role": task["role"], "org": audience[1],
-            "kind": "task", "title": f"新任务：{task['name']}", "body": task["title"]})
+            "scope": audience[0], "role": task["role"], "org": audience[1], "kind": "task",
+            "title": _new_task_titles(task["name"], tuple(current_app.config["LANGUAGES"])), "body": task["title"]})
     return notices
+
+
+@lru_cache(maxsize=1024)
+def _new_task_titles(name: str, languages: tuple[str, ...]) -> dict[str, str]:
+    """Made once per task name (a diagram's), not per completion: a catalog does not change
+    while the app runs, and making a text in every language costs a fiftieth of a completion."""
+    return in_every_language(_l("新任务：%(name)s", name=name))
 
 
 def tasks_opened(tasks: list[dict], ids: list[int]) -> None:
@@ -220,9 +268,10 @@ def tasks_opened(tasks: list[dict], ids: list[int]) -> None:
     rows = []
     for task, task_id, notice in zip(tasks, ids, new_task_notices(tasks)):
         if notice is not None:
-            users = db.session.scalars(recipients(notice["scope"]), notice).all()
-            rows.extend({"user_id": user_id, "kind": notice["kind"], "title": notice["title"], "body": notice["body"],
-                         "data": {"task_id": task_id, "instance_id": task["instance_id"]}} for user_id in users)
+            users = db.session.execute(recipients(notice["scope"]), notice).all()
+            rows.extend({"user_id": user_id, "kind": notice["kind"], "title": title_for(notice, locale),
+                         "body": notice["body"], "data": {"task_id": task_id, "instance_id": task["instance_id"]}}
+                        for user_id, locale in users)
     if rows:
         db.session.execute(Notification.__table__.insert(), rows)
 
@@ -244,8 +293,9 @@ def decision_made(task: HumanTask, data: dict, actor) -> None:
     requester = instance.started_by if instance is not None else None
     if requester is None or not requester.active or requester.id == getattr(actor, "id", None):
         return
-    notify(requester, "decision", f"您的申请已有决定：{instance.title}",
-           f"{task.name}：{_decision_label(task, data['decision'])}",
+    with in_language_of(requester):  # the decision's label too
+        body = f"{task.name}：{_decision_label(task, data['decision'])}"
+    notify(requester, "decision", _l("您的申请已有决定：%(title)s", title=instance.title), body,
            data={"task_id": task.id, "instance_id": instance.id, "decision": data["decision"]})
 
 
@@ -257,7 +307,7 @@ def overdue_tasks() -> int:
         HumanTask.status == "open", HumanTask.due_at < moment, HumanTask.overdue_notified_at.is_(None))).all()
     for task in tasks:
         for user in users_for_task(task):
-            notify(user, "overdue", f"任务已超期：{task.name}", task.title,
+            notify(user, "overdue", _l("任务已超期：%(name)s", name=task.name), task.title,
                    data={"task_id": task.id, "instance_id": task.instance_id})
         task.overdue_notified_at = moment
     db.session.commit()

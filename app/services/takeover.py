@@ -397,8 +397,8 @@ def record(ctx, takeover_id: int) -> dict:
     takeover.recorded_by_id, takeover.recorded_at, takeover.status = task.completed_by_id, utcnow(), "acceptance"
     audit.record("takeover.record", takeover, actor=task.completed_by,
                  after={"record_no": takeover.record_no, "note": (task.completed_data or {}).get("note", "")})
-    notify_enterprise(takeover.enterprise_id, "takeover", _("请确认承接 %(name)s 应急物业服务", name=takeover.community.name),
-                      _("服务期 %(start)s 至 %(end)s。", start=takeover.starts_on, end=takeover.ends_on))
+    notify_enterprise(takeover.enterprise_id, "takeover", _l("请确认承接 %(name)s 应急物业服务", name=takeover.community.name),
+                      _l("服务期 %(start)s 至 %(end)s。", start=takeover.starts_on, end=takeover.ends_on))
     return {"record_no": takeover.record_no}
 
 
@@ -485,8 +485,8 @@ def record_selection(ctx, takeover_id: int) -> dict:
         "regular_enterprise_id": takeover.regular_enterprise_id, "decided_by": takeover.decided_by,
         "decision_on": takeover.decision_on})
     notify_enterprise(takeover.regular_enterprise_id, "takeover",
-                      _("业主已选定贵企业为 %(name)s 的物业服务企业", name=takeover.community.name),
-                      _("请与应急服务企业在街道办事处监督下办理交接。"))
+                      _l("业主已选定贵企业为 %(name)s 的物业服务企业", name=takeover.community.name),
+                      _l("请与应急服务企业在街道办事处监督下办理交接。"))
     return {"regular_enterprise_id": takeover.regular_enterprise_id}
 
 

@@ -128,6 +128,14 @@ def unlock(user: User, actor: User) -> None:
     db.session.commit()
 
 
+def set_language(user: User, locale: str) -> None:
+    """The language the user chose, kept with the account: the pages follow it on every device,
+    and what the system tells them (notifications, SMS, email) is written in it."""
+    if locale in current_app.config["LANGUAGES"] and user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
 def issue_token(user: User, name: str = "") -> str:
     """A new API token; the plain value is returned once and only its hash is stored."""
     token = "wy_" + secrets.token_urlsafe(32)

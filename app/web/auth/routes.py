@@ -34,8 +34,9 @@ def login():
         else:
             lang = session.get("lang")
             session.clear()  # a fresh session on login: no fixation
-            if lang:
+            if lang:  # chosen on the login page: kept with the account too
                 session["lang"] = lang
+                users.set_language(user, lang)
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -72,6 +73,8 @@ def change_password():
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated:
+            users.set_language(current_user, code)
     return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 

@@ -11,7 +11,9 @@ from app.web.exports import wants_xlsx, xlsx_response
 
 bp = Blueprint("notifications", __name__)
 KINDS = {"task": _l("新任务"), "overdue": _l("超期"), "decision": _l("办理结果"), "digest": _l("每日汇总"),
-         "filing": _l("备案"), "device_fault": _l("设备故障"), "build_plan": _l("建设方案")}
+         "filing": _l("备案"), "contract": _l("合同备案"), "contract_renewal": _l("合同续签"),
+         "high_risk": _l("高风险管控"), "inspection": _l("日常检查"), "evaluation": _l("年度考评"),
+         "takeover": _l("应急接管"), "device_fault": _l("设备故障"), "build_plan": _l("建设方案")}
 COLUMNS = [(_l("时间"), lambda n: n.created_at), (_l("类别"), lambda n: KINDS.get(n.kind, n.kind)),
            (_l("标题"), lambda n: n.title), (_l("内容"), lambda n: n.body), (_l("已读时间"), lambda n: n.read_at)]
 
