@@ -5,6 +5,7 @@ Message ids are the Chinese texts; app/translations/en holds the English catalog
 """
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,16 @@ def select_locale() -> str:
     if wanted in languages:
         return wanted
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def in_default_language():
+    """Texts made inside are in the default language, whoever is acting: what is written for
+    the record and read by others (a case's credit records, public notices, documents), as an
+    engine operator writes it during someone's completion."""
+    from flask_babel import force_locale
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
 
 
 def compile_catalogs(app) -> None:

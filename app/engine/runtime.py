@@ -32,6 +32,7 @@ from app.engine import combined, registry, specs
 from app.engine.calendar import now as calendar_now
 from app.engine.scripting import RestrictedEnvironment, WuyeScriptEngine
 from app.extensions import db, lock_for_writing
+from app.i18n import in_default_language
 from app.models import (HumanTask, InstanceEvent, MessageSubscription, ProcessInstance, ProcessModel,
                         ProcessModelVersion, ServiceCall)
 from app.models.base import utcnow
@@ -58,7 +59,8 @@ def _call_inline(task, operation_name, params):
     """The script engine's service caller: an inline operator, in the case's transaction.
     A failing operator leaves nothing half-applied (its savepoint is rolled back) and puts
     the case in error at its task, as a failing script does: the user's completion before it
-    stands, a supervisor sees the message and retries."""
+    stands, a supervisor sees the message and retries. It runs in the default language: what
+    it writes is the case's record, read by others (`in_default_language`)."""
     instance = task.workflow.top_workflow.wuye_instance
     op = registry.get_operator(operation_name)
     ctx = registry.OperatorContext(instance.id, instance.business_key, instance.subject_type,
@@ -67,7 +69,7 @@ def _call_inline(task, operation_name, params):
     try:
         if op is None:
             raise EngineError(_("未注册的服务操作：%(name)s", name=operation_name))
-        with db.session.begin_nested():
+        with db.session.begin_nested(), in_default_language():
             return op.func(ctx, **params) or {}
     except (Conflict, StaleDataError):
         raise  # someone else changed the case meanwhile: the user retries, no incident

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.i18n import in_default_language
 from app.models import CreditRecord, Enterprise
 from app.services import records, takeover
 from app.services.errors import Forbidden, NotFound, ValidationFailed
@@ -117,8 +118,9 @@ def add_record(user, enterprise_id: int, data: dict) -> CreditRecord:
         raise ValidationFailed(_("记录有误，请按提示修改。"), errors)
     if points is not None:
         points = abs(Decimal(points)) if positive else -abs(Decimal(points))
-    row = records.credit(enterprise.id, "commendation" if positive else "center", title[:300], positive=positive,
-                         detail=(data.get("detail") or "").strip()[:4000], points=points, source=_("住保中心"),
-                         valid_until=data.get("valid_until"), actor=user)
+    with in_default_language():  # the record's own words, whoever wrote it
+        row = records.credit(enterprise.id, "commendation" if positive else "center", title[:300], positive=positive,
+                             detail=(data.get("detail") or "").strip()[:4000], points=points, source=_("住保中心"),
+                             valid_until=data.get("valid_until"), actor=user)
     db.session.commit()
     return row

@@ -10,6 +10,7 @@ approves, and history keeps both. One case (bpmn/high_risk_escalation.bpmn) cove
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.engine import runtime
 from app.engine.registry import operator
@@ -129,10 +130,11 @@ def decide(ctx, listing_id: int, decision: str, comment: str = "") -> dict:
     return {"decision": decision}
 
 
-def _announce(ctx, listing: HighRiskListing, title: str, body: str, *, notice: bool = False) -> None:
+def _announce(ctx, listing: HighRiskListing, title, body: str, *, notice: bool = False) -> None:
     """The owners of every community the enterprise serves are told: a public notice on the
     community's page (with, for a listing, its written notice as a PDF) and word to the
-    owners' committee's users; and the enterprise is told."""
+    owners' committee's users; and the enterprise is told. `title` is a lazy text: the notice
+    has it in the default language, the users are told in theirs."""
     enterprise = listing.enterprise
     listed_on = (listing.listed_at or utcnow()).astimezone(SHANGHAI).date()
     persons = [f"{_(PERSON_ROLE_ZH[p.role])} {p.person.name}" for p in listing.persons]
@@ -143,7 +145,7 @@ def _announce(ctx, listing: HighRiskListing, title: str, body: str, *, notice: b
                                  community=community, listing=listing, listed_on=listed_on,
                                  persons=persons) if notice else None
         db.session.add(Disclosure(community_id=community.id, enterprise_id=enterprise.id, kind="high_risk",
-                                  title=title, body=body, source_instance_id=ctx.instance_id,
+                                  title=str(title), body=body, source_instance_id=ctx.instance_id,
                                   attachment_id=pdf.id if pdf else None))
         notify_committee(community.id, "high_risk", title, body)
     notify_enterprise(enterprise.id, "high_risk", title, body)
@@ -153,8 +155,8 @@ def _list(ctx, listing: HighRiskListing) -> None:
     enterprise = listing.enterprise
     listing.status, listing.listed_at = "listed", utcnow()
     enterprise.risk_status = "listed"
-    title = _("%(name)s 被列入高风险管控名单", name=enterprise.name)
-    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="high_risk", positive=False, title=title,
+    title = _l("%(name)s 被列入高风险管控名单", name=enterprise.name)  # each reader's language (`_announce`)
+    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="high_risk", positive=False, title=str(title),
                                 detail=listing.reason, source=_("住建局"), source_instance_id=ctx.instance_id))
     for row in listing.persons:
         db.session.add(CreditRecord(enterprise_id=enterprise.id, person_id=row.person_id, kind="high_risk",
@@ -191,8 +193,8 @@ def remove(ctx, listing_id: int) -> dict:
     listing.status, listing.removed_at, listing.active_key = "removed", utcnow(), None
     listing.removal_approved_by_id = approver.id
     enterprise.risk_status = "none"
-    title = _("%(name)s 已移出高风险管控名单", name=enterprise.name)
-    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="high_risk", positive=True, title=title,
+    title = _l("%(name)s 已移出高风险管控名单", name=enterprise.name)
+    db.session.add(CreditRecord(enterprise_id=enterprise.id, kind="high_risk", positive=True, title=str(title),
                                 detail=listing.correction, source=_("住建局"), source_instance_id=ctx.instance_id))
     _announce(ctx, listing, title, listing.correction)
     audit.record("high_risk.remove", listing, after={"enterprise": enterprise.name}, actor=approver)

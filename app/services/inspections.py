@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from app.engine.calendar import SHANGHAI, current_calendar, now
 from app.engine.timers import working_days_deadline
 from app.extensions import db
+from app.i18n import in_default_language
 from app.models import Community, CreditRecord, Inspection, InspectionFinding, InspectionPhoto
 from app.permissions import reads_all, register_scope, scoped
 from app.roles import DEPARTMENT_ROLES, role_name
@@ -172,16 +173,17 @@ def record(user, data: dict, photos=()) -> Inspection:
                                     community_id=community.id, item=f["item"], description=f["description"],
                                     points=f["points"], status="open",
                                     deadline=working_days_deadline(f["days"], moment, current_calendar()))
-        finding.credit_record_id = records.credit(
-            community.enterprise_id, "inspection",
-            _("日常检查发现问题：%(community)s · %(item)s", community=community.name, item=f["item"]),
-            detail=f["description"], points=-f["points"], source=role_name(department), valid_until=_valid_until(),
-            actor=user).id
+        with in_default_language():  # the credit file is the record: in Chinese, whoever inspected
+            finding.credit_record_id = records.credit(
+                community.enterprise_id, "inspection",
+                _("日常检查发现问题：%(community)s · %(item)s", community=community.name, item=f["item"]),
+                detail=f["description"], points=-f["points"], source=role_name(department),
+                valid_until=_valid_until(), actor=user).id
         db.session.add(finding)
     if findings:
         notify_enterprise(community.enterprise_id, "inspection",
-                          _("日常检查发现 %(n)d 个问题：%(community)s", n=len(findings), community=community.name),
-                          _("请在整改期限内整改并回复，或在系统中申诉。"))
+                          _l("日常检查发现 %(n)d 个问题：%(community)s", n=len(findings), community=community.name),
+                          _l("请在整改期限内整改并回复，或在系统中申诉。"))
     audit.record("inspection.record", inspection, after={"community_id": community.id, "items": items,
                                                          "findings": len(findings)}, actor=user)
     db.session.commit()
@@ -246,21 +248,21 @@ def decide_appeal(user, finding_id: int, accepted: bool, note: str) -> Inspectio
     finding.decision_note, finding.decided_by_id, finding.decided_at = note[:4000], user.id, now()
     finding.status = "void" if accepted else ("rectified" if finding.responded_at else "open")
     community = finding.community.name
-    if accepted:
-        if finding.credit_record_id:  # the bad record stays visible but no longer counts
-            record = db.session.get(CreditRecord, finding.credit_record_id)
-            record.valid_until = now().astimezone(SHANGHAI).date() - timedelta(days=1)
-        records.credit(finding.enterprise_id, "inspection",
-                       _("申诉成立，日常检查扣分作废：%(community)s · %(item)s", community=community, item=finding.item),
-                       positive=True, detail=note, source=role_name("housing_center"),
-                       actor=user)
-    else:
-        records.credit(finding.enterprise_id, "inspection",
-                       _("申诉被驳回：%(community)s · %(item)s", community=community, item=finding.item),
-                       detail=note, source=role_name("housing_center"), valid_until=_valid_until(), actor=user)
+    if accepted and finding.credit_record_id:  # the bad record stays visible but no longer counts
+        record = db.session.get(CreditRecord, finding.credit_record_id)
+        record.valid_until = now().astimezone(SHANGHAI).date() - timedelta(days=1)
+    with in_default_language():  # the credit file is the record: in Chinese, whoever decided
+        if accepted:
+            records.credit(finding.enterprise_id, "inspection",
+                           _("申诉成立，日常检查扣分作废：%(community)s · %(item)s", community=community, item=finding.item),
+                           positive=True, detail=note, source=role_name("housing_center"), actor=user)
+        else:
+            records.credit(finding.enterprise_id, "inspection",
+                           _("申诉被驳回：%(community)s · %(item)s", community=community, item=finding.item),
+                           detail=note, source=role_name("housing_center"), valid_until=_valid_until(), actor=user)
     notify_enterprise(finding.enterprise_id, "inspection",
-                      _("申诉成立，扣分作废：%(item)s", item=finding.item) if accepted
-                      else _("申诉被驳回：%(item)s", item=finding.item), note)
+                      _l("申诉成立，扣分作废：%(item)s", item=finding.item) if accepted
+                      else _l("申诉被驳回：%(item)s", item=finding.item), note)
     audit.record("inspection.appeal_decided", finding, before={"status": "appealed"},
                  after={"status": finding.status, "decision": finding.appeal_decision}, actor=user)
     db.session.commit()

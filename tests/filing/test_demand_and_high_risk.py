@@ -247,6 +247,37 @@ def test_center_proposes_from_the_enterprise_page_and_bureau_rejects(app, proces
     assert center.post("/high-risk/propose", data={"enterprise_id": enterprise.id}).status_code == 302
 
 
+def test_an_english_speaking_reviewer_writes_the_record_in_chinese_and_each_owner_is_told_in_their_language(
+        app, processes, factory, login_as):
+    """The credit file and the public notice are the record, in Chinese whoever approved; the
+    owners' committee's users are told each in the language their account chose."""
+    enterprise = factory.enterprise(name="语言物业")
+    committee = factory.committee(factory.community(enterprise=enterprise))
+    english_owner = login_as("owners_committee", org=committee)
+    english_owner.post("/lang/en", data={"next": "/"})
+    chinese_owner = login_as("owners_committee", org=committee)
+    center = login_as("housing_center")
+    assert center.post("/high-risk/propose", data={"enterprise_id": enterprise.id}).status_code == 302
+    listing = db.session.scalar(db.select(HighRiskListing))
+    propose = open_task(listing.instance_id, "propose")
+    assert center.post(f"/tasks/{propose.id}", data={"action": "complete", "reason": "服务质量投诉集中",
+                                                     "evidence": "12345 工单 15 件"}).status_code == 302
+    bureau = login_as("housing_bureau")
+    bureau.post("/lang/en", data={"next": "/"})
+    review = open_task(listing.instance_id, "review")
+    assert bureau.post(f"/tasks/{review.id}", data={"action": "complete", "decision": "approve"}).status_code == 302
+
+    title = "语言物业 被列入高风险管控名单"
+    db.session.expire_all()
+    assert db.session.get(HighRiskListing, listing.id).status == "listed"
+    assert db.session.scalar(db.select(CreditRecord.title).where(CreditRecord.enterprise_id == enterprise.id,
+                                                                 CreditRecord.person_id.is_(None))) == title
+    assert db.session.scalar(db.select(Disclosure.title).where(Disclosure.enterprise_id == enterprise.id)) == title
+    assert title in chinese_owner.get("/notifications").get_data(as_text=True)
+    english = english_owner.get("/notifications").get_data(as_text=True)
+    assert "语言物业 has been put on the high-risk control list" in english and title not in english
+
+
 def test_enterprise_files_on_demand_before_the_deadline(app, processes, factory, login_as, clock):
     from tests.filing.conftest import filing_form
     enterprise = factory.enterprise(name="守时物业")
