@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,6 +79,28 @@ def make_app(url: str, instance_path: str):
     with app.app_context():
         upgrade(revision="heads")
     return app
+
+
+@contextmanager
+def bench_database(prefix: str):
+    """A PostgreSQL database of its own (127.0.0.1, trust auth) with the app on it and
+    bench_five deployed; dropped afterwards."""
+    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", tempfile.mkdtemp())
+        from app.engine.deploy import deploy
+        from app.extensions import db
+        with app.app_context():
+            deploy("bench_five", BPMN)
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def service_layer(app, cases: int, rounds: int = 10) -> dict:

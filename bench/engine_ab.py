@@ -21,9 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
@@ -39,19 +37,11 @@ def worker(checkout: str) -> None:
     os.chdir(checkout)
     import app as measured
     assert Path(measured.__file__).resolve().is_relative_to(Path(checkout).resolve()), measured.__file__
-    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    name = f"wuye_ab_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        app = bench.make_app(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", tempfile.mkdtemp())
+    with bench.bench_database("wuye_ab") as app:
         from app.engine import runtime
-        from app.engine.deploy import deploy
         from app.extensions import db
         from app.models import HumanTask
         from app.services import users
-        with app.app_context():
-            deploy("bench_five", bench.BPMN)
         print("ready", flush=True)
         for line in sys.stdin:
             mode, cases = line.split()
@@ -79,11 +69,6 @@ def worker(checkout: str) -> None:
                     cpu, wall, done = cpu + time.process_time() - c0, wall + time.perf_counter() - t0, done + 1
                     assert response.status_code == 200, response.get_data(as_text=True)[:300]
             print(f"{cpu / done * 1000:.4f} {wall / done * 1000:.4f}", flush=True)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from app.models import Notification, User
 from app.services import notify
 from app.web.notifications.routes import KINDS
 from tests.conftest import PASSWORD
-from tests.escrow.conftest import bank_url, deposit, processes, setup  # noqa: F401 (fixtures)
+from tests.escrow.conftest import bank_url, processes, setup  # noqa: F401 (fixtures)
 from tests.html_tables import table_rows
 from tests.notifications.test_notifications import notes, start_request
 
