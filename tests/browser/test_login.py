@@ -34,3 +34,20 @@ def test_enterprise_navigation_is_narrower_and_wrong_password_is_explained(new_p
     nav = page.get_by_test_id("main-nav")
     assert nav.get_by_text("物业企业").is_visible()
     assert nav.get_by_text("审计日志").count() == 0
+
+
+def test_the_language_chosen_in_the_top_bar_follows_the_user_to_another_device(new_page, factory):
+    factory.user("housing_center", username="yingwen")
+    page = new_page()
+    login(page, "yingwen")
+    page.get_by_role("button", name="English").click()
+    assert page.get_by_test_id("main-nav").get_by_text("Audit log").is_visible()
+
+    elsewhere = new_page()  # another browser: the choice is the account's, not this session's
+    login(elsewhere, "yingwen")
+    assert elsewhere.locator("html").get_attribute("lang") == "en"
+    assert elsewhere.get_by_test_id("main-nav").get_by_text("Audit log").is_visible()
+    elsewhere.get_by_role("button", name="简体中文").click()
+    assert elsewhere.get_by_test_id("main-nav").get_by_text("审计日志").is_visible()
+    page.reload()  # the first browser keeps what it chose in its own session
+    assert page.get_by_test_id("main-nav").get_by_text("Audit log").is_visible()
