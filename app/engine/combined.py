@@ -33,9 +33,12 @@ def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_
     of their users: `told` holds, for each task, the scope of `notify.recipients` (None: it
     tells nobody), each told in their language: `languages` are the app's, the default first.
     Parameters: the case's `_id`, `_lock` and columns; `done_id` and `done_<key>`;
-    `e<i>_<key>`; `t<i>_<key>`; `n<i>_role`, `n<i>_org`, `n<i>_kind`, `n<i>_title_<locale>`
-    for each language, `n<i>_body` for task i; `_now`."""
-    from app.services.notify import recipients
+    `e<i>_<key>`; `t<i>_<key>`; `n<i>_role`, `n<i>_org`, `n<i>_title_<locale>` for each
+    language, `n<i>_body` for task i; `_now`. The notifications' kind and the languages'
+    codes are written into the statement, not passed: psycopg keeps the parsing of a
+    statement of at most 50 parameters and parses a longer one again at every run (two
+    parameters past 50 cost a completion 3–8 % CPU, docs/performance.md)."""
+    from app.services.notify import NEW_TASK, recipients
     case, task, event, notification = (ProcessInstance.__table__, HumanTask.__table__,
                                        InstanceEvent.__table__, Notification.__table__)
     text = notification.c.title.type
@@ -53,11 +56,11 @@ def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_
             if scope is None:
                 continue
             users = recipients(scope, f"n{i}_").subquery(f"users{i}")
-            title = sa.case(*((users.c.locale == locale, sa.bindparam(f"n{i}_title_{locale}", type_=text))
+            title = sa.case(*((users.c.locale == _sql_text(locale), sa.bindparam(f"n{i}_title_{locale}", type_=text))
                               for locale in languages[1:]),
                             else_=sa.bindparam(f"n{i}_title_{languages[0]}", type_=text))
             selects.append(
-                sa.select(users.c.id, sa.bindparam(f"n{i}_kind", type_=notification.c.kind.type), title,
+                sa.select(users.c.id, _sql_text(NEW_TASK), title,
                           sa.bindparam(f"n{i}_body", type_=notification.c.body.type),
                           sa.func.json_build_object("task_id", new.c.id, "instance_id", new.c.instance_id),
                           sa.bindparam("_now", type_=notification.c.created_at.type))
@@ -72,6 +75,13 @@ def statement(instance_keys: tuple[str, ...], done_keys: tuple[str, ...], event_
             .values({**{key: sa.bindparam(key) for key in instance_keys}, "lock_version": case.c.lock_version + 1})
             .returning(case.c.id)
             .add_cte(*ctes))
+
+
+def _sql_text(value: str):
+    """A code of the app's (a kind, a language) as a string in the SQL, not a parameter."""
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"not a code: {value!r}")
+    return sa.literal_column(f"'{value}'", type_=sa.String)
 
 
 def _insert(table: sa.Table, keys: tuple[str, ...], prefix: str, rows: int) -> sa.Insert:
@@ -109,7 +119,7 @@ def write(instance_id: int, lock_version: int, changed: dict, done: tuple[int, d
     languages = _languages()
     for i, notice in enumerate(notices):
         if notice is not None:
-            params.update({f"n{i}_{key}": notice[key] for key in ("role", "org", "kind", "body")})
+            params.update({f"n{i}_{key}": notice[key] for key in ("role", "org", "body")})
             params.update({f"n{i}_title_{locale}": notice["title"][locale] for locale in languages})
     query = statement(tuple(changed), tuple(done[1]) if done else (), tuple(events[0]) if events else (),
                       len(events), tuple(tasks[0]) if tasks else (), len(tasks),

@@ -241,6 +241,9 @@ def _users_query(scope: str):
             .order_by(User.id))
 
 
+NEW_TASK = "task"  # the kind of a new task's notification
+
+
 def new_task_notices(tasks: list[dict]) -> list[dict | None]:
     """For each new task (its inbox row's columns), its notification: whom it tells (`scope`,
     `role` and `org`, the parameters of `recipients`) and what (`kind`, `title` in every
@@ -250,7 +253,7 @@ def new_task_notices(tasks: list[dict]) -> list[dict | None]:
     for task in tasks:
         audience = task_audience(task)
         notices.append(None if audience is None else {
-            "scope": audience[0], "role": task["role"], "org": audience[1], "kind": "task",
+            "scope": audience[0], "role": task["role"], "org": audience[1], "kind": NEW_TASK,
             "title": _new_task_titles(task["name"], tuple(current_app.config["LANGUAGES"])), "body": task["title"]})
     return notices
 
