@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import force_locale
 from flask_login import current_user
 
 
@@ -30,9 +31,32 @@ def in_default_language():
     """Texts made inside are in the default language, whoever is acting: what is written for
     the record and read by others (a case's credit records, public notices, documents), as an
     engine operator writes it during someone's completion."""
-    from flask_babel import force_locale
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         yield
+
+
+def language_of(user) -> str:
+    """The language a user reads what the system tells them in: the one their account chose
+    (the language switch keeps it), else the default."""
+    locale = getattr(user, "locale", None)
+    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def in_language_of(user):
+    """Texts made inside are in `user`'s language (`language_of`), whoever is acting now: a
+    notification is written while one user acts and read by another."""
+    with force_locale(language_of(user)):
+        yield
+
+
+def in_every_language(text) -> dict[str, str]:
+    """A lazy text (`_l`) made in each language of the app: {locale: text}."""
+    made = {}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            made[locale] = str(text)
+    return made
 
 
 def compile_catalogs(app) -> None:

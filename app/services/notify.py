@@ -5,16 +5,15 @@ case. The default notifier only logs; set NOTIFIER to a dotted class path to cha
 import logging
 import time
 from datetime import timedelta
-from contextlib import contextmanager
 from functools import cache, lru_cache
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import lazyload
 
 from app.engine.calendar import now
 from app.extensions import db
+from app.i18n import in_every_language, in_language_of
 from app.jobs import resolve, run_alone
 from app.models import HumanTask, Notification, User
 from app.models.base import utcnow
@@ -49,29 +48,6 @@ def notify(user: User, kind: str, title, body="", data=None) -> Notification:
         row = Notification(user_id=user.id, kind=kind, title=str(title), body=str(body), data=data)
     db.session.add(row)  # written with the caller's next flush: one INSERT for all of them
     return row
-
-
-def language_of(user) -> str:
-    """The language a user reads what the system tells them in: the one their account chose
-    (the language switch keeps it), else the default."""
-    locale = getattr(user, "locale", None)
-    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-@contextmanager
-def in_language_of(user):
-    """Texts made inside are in `user`'s language (`language_of`), whoever is acting now."""
-    with force_locale(language_of(user)):
-        yield
-
-
-def in_every_language(text) -> dict[str, str]:
-    """A lazy text (`_l`) made in each language of the app: {locale: text}."""
-    made = {}
-    for locale in current_app.config["LANGUAGES"]:
-        with force_locale(locale):
-            made[locale] = str(text)
-    return made
 
 
 def deliver_pending(batch: int = 500, seconds: float = 30) -> int:
